@@ -1,0 +1,251 @@
+"""政策问答 services: ask, feedback, the staff queue, statistics and article look-up."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, col, func, select
+
+from bot.models import Feedback, PendingQuestion, QuestionLog, Statute, StatuteArticle, utcnow
+from knowledge.loader import Citation, Entry
+from knowledge.search import KnowledgeIndex, Outcome, SearchResult
+
+__all__ = [
+    "Asked",
+    "GuidanceStats",
+    "ask",
+    "choose_entry",
+    "dismiss_pending",
+    "export_pending_csv",
+    "find_article",
+    "guidance_stats",
+    "leave_question",
+    "list_pending",
+    "log_for",
+    "record_feedback",
+    "reply_pending",
+]
+
+MAX_LOGGED = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """A logged question and what the index made of it."""
+
+    log_id: int
+    result: SearchResult
+
+
+def ask(
+    session: Session,
+    index: KnowledgeIndex,
+    *,
+    user_id: int,
+    text: str,
+    business_type: str | None,
+) -> Asked:
+    """Search the knowledge base and log the question with its outcome."""
+    result = index.search(text, business_type=business_type)
+    best = result.best
+    log = QuestionLog(
+        user_id=user_id,
+        text=text[:MAX_LOGGED],
+        outcome=result.outcome.value,
+        entry_id=best.entry.id if best else None,
+        topic=best.entry.topic if best else None,
+        score=result.score,
+        business_type=business_type,
+    )
+    session.add(log)
+    session.commit()
+    assert log.id is not None
+    return Asked(log.id, result)
+
+
+def choose_entry(session: Session, *, user_id: int, entry: Entry) -> int:
+    """The user picked an entry (suggestion, related, topic list): log it as answered."""
+    log = QuestionLog(
+        user_id=user_id,
+        text=entry.question,
+        outcome="chosen",
+        entry_id=entry.id,
+        topic=entry.topic,
+        score=1.0,
+    )
+    session.add(log)
+    session.commit()
+    assert log.id is not None
+    return log.id
+
+
+def log_for(session: Session, *, log_id: int, user_id: int) -> QuestionLog | None:
+    """The log row, only for the user who asked it (buttons are never trusted)."""
+    log = session.get(QuestionLog, log_id)
+    return log if log is not None and log.user_id == user_id else None
+
+
+def record_feedback(session: Session, *, log_id: int, user_id: int, helpful: bool) -> bool:
+    """有用 / 没解决 on the asker's own answer; the last press counts."""
+    if log_for(session, log_id=log_id, user_id=user_id) is None:
+        return False
+    row = session.exec(
+        select(Feedback).where(Feedback.log_id == log_id, Feedback.user_id == user_id)
+    ).first()
+    row = row or Feedback(log_id=log_id, user_id=user_id, helpful=helpful)
+    row.helpful = helpful
+    row.at = utcnow()
+    session.add(row)
+    session.commit()
+    return True
+
+
+def leave_question(
+    session: Session, *, log_id: int, user_id: int, chat_id: int
+) -> PendingQuestion | None:
+    """Queue the asker's question for staff; pressing twice returns the same item."""
+    log = log_for(session, log_id=log_id, user_id=user_id)
+    if log is None:
+        return None
+    existing = session.exec(select(PendingQuestion).where(PendingQuestion.log_id == log_id)).first()
+    if existing is not None:
+        return existing
+    item = PendingQuestion(log_id=log_id, user_id=user_id, chat_id=chat_id, text=log.text)
+    session.add(item)
+    session.commit()
+    return item
+
+
+def list_pending(session: Session, *, limit: int = 20) -> tuple[list[PendingQuestion], int]:
+    """The oldest open items and how many are open in all."""
+    query = select(PendingQuestion).where(PendingQuestion.status == "open")
+    items = session.exec(query.order_by(col(PendingQuestion.id)).limit(limit)).all()
+    total = session.exec(
+        select(func.count()).select_from(PendingQuestion).where(PendingQuestion.status == "open")
+    ).one()
+    return list(items), int(total)
+
+
+def _handle(
+    session: Session, *, item_id: int, admin_id: int, status: str, answer: str | None
+) -> PendingQuestion | None:
+    item = session.get(PendingQuestion, item_id)
+    if item is None or item.status != "open":
+        return None
+    item.status = status
+    item.answer = answer
+    item.handled_by = admin_id
+    item.handled_at = utcnow()
+    session.add(item)
+    session.commit()
+    return item
+
+
+def reply_pending(
+    session: Session, *, item_id: int, admin_id: int, text: str
+) -> PendingQuestion | None:
+    """Answer an open item; None when it does not exist or was already handled."""
+    return _handle(session, item_id=item_id, admin_id=admin_id, status="answered", answer=text)
+
+
+def dismiss_pending(session: Session, *, item_id: int, admin_id: int) -> PendingQuestion | None:
+    """Close an open item without an answer."""
+    return _handle(session, item_id=item_id, admin_id=admin_id, status="dismissed", answer=None)
+
+
+def export_pending_csv(session: Session) -> bytes:
+    """Every queued question as CSV (UTF-8 with BOM so Excel shows the Chinese)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["编号", "提问时间(UTC)", "用户ID", "问题", "状态", "回复", "处理人", "处理时间(UTC)"])
+    for item in session.exec(select(PendingQuestion).order_by(col(PendingQuestion.id))).all():
+        writer.writerow(
+            [
+                item.id,
+                item.created_at.strftime("%Y-%m-%d %H:%M"),
+                item.user_id,
+                item.text,
+                {"open": "待回复", "answered": "已回复", "dismissed": "已忽略"}[item.status],
+                item.answer or "",
+                item.handled_by or "",
+                item.handled_at.strftime("%Y-%m-%d %H:%M") if item.handled_at else "",
+            ]
+        )
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class GuidanceStats:
+    """Figures for /stats."""
+
+    questions: int
+    answered: int
+    suggested: int
+    unanswered: int
+    feedback: int
+    helpful: int
+    pending_open: int
+    top_topics: list[tuple[str, int]]
+    top_unanswered: list[tuple[str, int]]
+
+    @property
+    def unanswered_rate(self) -> float:
+        """Share of typed questions that got no confident answer or suggestion."""
+        return self.unanswered / self.questions if self.questions else 0.0
+
+    @property
+    def helpful_rate(self) -> float:
+        """Share of feedback presses that said 有用."""
+        return self.helpful / self.feedback if self.feedback else 0.0
+
+
+def guidance_stats(session: Session) -> GuidanceStats:
+    """Most asked topics, unanswered and helpful rates."""
+    typed = [o for o in session.exec(select(QuestionLog.outcome)).all()]
+    outcomes = Counter(typed)
+    topics = Counter(
+        t for t in session.exec(select(QuestionLog.topic).where(QuestionLog.outcome != "none")) if t
+    )
+    unanswered_texts = Counter(
+        session.exec(select(QuestionLog.text).where(QuestionLog.outcome == "none")).all()
+    )
+    votes = session.exec(select(Feedback.helpful)).all()
+    pending = session.exec(
+        select(func.count()).select_from(PendingQuestion).where(PendingQuestion.status == "open")
+    ).one()
+    asked = outcomes[Outcome.ANSWERED.value] + outcomes[Outcome.SUGGESTED.value] + outcomes["none"]
+    return GuidanceStats(
+        questions=asked,
+        answered=outcomes[Outcome.ANSWERED.value],
+        suggested=outcomes[Outcome.SUGGESTED.value],
+        unanswered=outcomes["none"],
+        feedback=len(votes),
+        helpful=sum(1 for v in votes if v),
+        pending_open=int(pending),
+        top_topics=topics.most_common(5),
+        top_unanswered=unanswered_texts.most_common(5),
+    )
+
+
+def find_article(
+    session: Session, citation: Citation
+) -> tuple[Statute | None, StatuteArticle | None]:
+    """The cited article in the imported version of the statute the citation means."""
+    versions = session.exec(select(Statute).where(Statute.source_key == citation.source)).all()
+    wanted = citation.statute.effective
+    # Prefer the exact version the knowledge base cites, else the latest in force.
+    statute = next((v for v in versions if v.effective == wanted), None) or max(
+        versions, key=lambda v: (v.effective or date.min, v.imported_at), default=None
+    )
+    if statute is None:
+        return None, None
+    article = session.exec(
+        select(StatuteArticle).where(
+            StatuteArticle.statute_id == statute.id, StatuteArticle.number == citation.article
+        )
+    ).first()
+    return statute, article

@@ -1,0 +1,133 @@
+"""One jinja2 environment for every user-facing sentence; Telegram HTML, autoescaped."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+__all__ = [
+    "MAX_TEXT",
+    "chinese_number",
+    "environment",
+    "label",
+    "render",
+    "split_message",
+]
+
+TEMPLATES = Path(__file__).parent / "templates"
+MAX_TEXT = 4096
+_DIGITS = "零一二三四五六七八九"
+_SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def chinese_number(n: int) -> str:
+    """1 -> 一, 15 -> 十五, 126 -> 一百二十六 (article numbering as the statutes print it)."""
+    if n < 0:
+        raise ValueError(n)
+    if n < 10:
+        return _DIGITS[n]
+    if n < 20:
+        return "十" + (_DIGITS[n % 10] if n % 10 else "")
+    if n < 100:
+        return _DIGITS[n // 10] + "十" + (_DIGITS[n % 10] if n % 10 else "")
+    hundreds, rest = divmod(n, 100)
+    if rest == 0:
+        return _DIGITS[hundreds] + "百"
+    if rest < 10:
+        return _DIGITS[hundreds] + "百零" + _DIGITS[rest]
+    tens = chinese_number(rest)
+    return _DIGITS[hundreds] + "百" + ("一" + tens if rest < 20 else tens)
+
+
+def _cn_date(value: date | datetime | None, tz: str = "Asia/Shanghai") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(ZoneInfo(tz)) if value.tzinfo else value
+        return f"{value.year}年{value.month}月{value.day}日 {value:%H:%M}"
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def _pct(value: float) -> str:
+    return f"{value * 100:.1f}%"
+
+
+@cache
+def environment() -> Environment:
+    """The one Environment: autoescape on, undefined names fail loudly."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters["cn_num"] = chinese_number
+    env.filters["cn_date"] = _cn_date
+    env.filters["pct"] = _pct
+    return env
+
+
+def render(name: str, **context: Any) -> str:
+    """Render templates/<name>.html.j2 and trim the surrounding blank lines."""
+    return environment().get_template(f"{name}.html.j2").render(**context).strip()
+
+
+@cache
+def _labels() -> dict[str, str]:
+    with (TEMPLATES / "labels.yaml").open(encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def label(key: str, **fmt: Any) -> str:
+    """A short button label from templates/labels.yaml (plain text, never HTML)."""
+    text = _labels()[key]
+    return text.format(**fmt) if fmt else text
+
+
+def split_message(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split HTML text at line breaks so each part fits Telegram's limit.
+
+    Our templates never open a tag on one line and close it on another, so a cut at a newline
+    keeps every part well-formed. A single over-long line is cut at a character boundary
+    outside any tag or entity.
+    """
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            cut = _safe_cut(line, limit)
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:cut])
+            line = line[cut:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current.strip():
+        parts.append(current)
+    return [p for p in parts if p.strip()]
+
+
+def _safe_cut(line: str, limit: int) -> int:
+    cut = limit
+    while cut > 0:
+        head = line[:cut]
+        if head.rfind("<") <= head.rfind(">") and head.rfind("&") <= head.rfind(";"):
+            return cut
+        cut -= 1
+    return limit

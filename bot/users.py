@@ -1,0 +1,115 @@
+"""Users, their business type and their roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from bot.models import AuditLog, User, utcnow
+from knowledge.vocab import business_types
+
+__all__ = [
+    "Roles",
+    "audit",
+    "grant_role",
+    "list_role_holders",
+    "mark_blocked",
+    "revoke_role",
+    "set_business_type",
+    "upsert_user",
+]
+
+INSPECTOR = "inspector"
+
+
+@dataclass(frozen=True, slots=True)
+class Roles:
+    """Which staff ids come from settings; granted roles live on the User row."""
+
+    admins: frozenset[int]
+    inspectors: frozenset[int]
+
+    def is_admin(self, user_id: int) -> bool:
+        """Administrators are listed in ADMIN_USER_IDS."""
+        return user_id in self.admins
+
+    def is_inspector(self, session: Session, user_id: int) -> bool:
+        """Inspectors come from settings or were granted in chat; admins count too."""
+        if user_id in self.inspectors or user_id in self.admins:
+            return True
+        user = session.get(User, user_id)
+        return user is not None and INSPECTOR in user.role_set()
+
+
+def upsert_user(
+    session: Session, *, user_id: int, display_name: str, username: str | None
+) -> User:
+    """Create or refresh the user row; a message from a user proves they are not blocking us."""
+    user = session.get(User, user_id)
+    now = utcnow()
+    if user is None:
+        user = User(id=user_id, display_name=display_name, username=username, first_seen=now)
+    user.display_name = display_name[:128]
+    user.username = username
+    user.last_seen = now
+    user.blocked = False
+    session.add(user)
+    session.commit()
+    return user
+
+
+def set_business_type(session: Session, *, user_id: int, business_type: str) -> User | None:
+    """Store the chosen business type; unknown keys and users change nothing."""
+    if business_type not in business_types():
+        return None
+    user = session.get(User, user_id)
+    if user is None:
+        return None
+    user.business_type = business_type
+    session.add(user)
+    session.commit()
+    return user
+
+
+def mark_blocked(session: Session, *, user_id: int, blocked: bool = True) -> None:
+    """Record that the user blocked (or unblocked) the bot."""
+    user = session.get(User, user_id)
+    if user is not None and user.blocked != blocked:
+        user.blocked = blocked
+        session.add(user)
+        session.commit()
+
+
+def grant_role(session: Session, *, actor_id: int, user_id: int, role: str = INSPECTOR) -> bool:
+    """Grant a role to a known user; False when the user has never talked to the bot."""
+    user = session.get(User, user_id)
+    if user is None:
+        return False
+    user.roles = ",".join(sorted(user.role_set() | {role}))
+    session.add(user)
+    audit(session, actor_id=actor_id, action=f"grant:{role}", detail=str(user_id))
+    return True
+
+
+def revoke_role(session: Session, *, actor_id: int, user_id: int, role: str = INSPECTOR) -> bool:
+    """Revoke a granted role; False when the user did not hold it."""
+    user = session.get(User, user_id)
+    if user is None or role not in user.role_set():
+        return False
+    user.roles = ",".join(sorted(user.role_set() - {role}))
+    session.add(user)
+    audit(session, actor_id=actor_id, action=f"revoke:{role}", detail=str(user_id))
+    return True
+
+
+def list_role_holders(session: Session, role: str = INSPECTOR) -> list[User]:
+    """Users holding a granted role."""
+    users = session.exec(select(User).where(User.roles.contains(role))).all()  # type: ignore[attr-defined]
+    return [u for u in users if role in u.role_set()]
+
+
+def audit(session: Session, *, actor_id: int, action: str, detail: str = "") -> None:
+    """Log a staff action and commit it with the caller's changes."""
+    session.add(AuditLog(actor_id=actor_id, action=action, detail=detail[:2000]))
+    session.commit()

@@ -1,0 +1,139 @@
+"""Small helpers every handler module shares: sessions, replies, staff checks, keyboards."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any
+
+from sqlmodel import Session
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
+
+from bot.context import Context
+from bot.db import session_scope
+from bot.render import render, split_message
+
+__all__ = [
+    "HandlerFn",
+    "answer_query",
+    "button",
+    "db",
+    "keyboard",
+    "reply",
+    "require_admin",
+    "require_inspector",
+    "user_id",
+]
+
+HandlerFn = Callable[[Update, Context], Awaitable[None]]
+
+
+@contextmanager
+def db(context: Context) -> Iterator[Session]:
+    """A session for this update's unit of work."""
+    with session_scope(context.bot_data.engine) as session:
+        yield session
+
+
+def user_id(update: Update) -> int:
+    """The id of the user behind the update (every handled update has one)."""
+    user = update.effective_user
+    if user is None:  # channel posts and the like never reach user-facing handlers
+        raise LookupError("update without a user")
+    return user.id
+
+
+def button(text: str, data: str) -> InlineKeyboardButton:
+    """An inline button; callback_data is feature:action:id[:arg] and at most 64 bytes."""
+    if len(data.encode()) > 64:
+        raise ValueError(f"callback_data too long: {data!r}")
+    return InlineKeyboardButton(text[:64], callback_data=data)
+
+
+def keyboard(rows: Sequence[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMarkup | None:
+    """An inline keyboard, or None when there are no buttons."""
+    rows = [list(r) for r in rows if r]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+async def reply(
+    update: Update,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> Message | None:
+    """Send HTML text to the update's chat, split at Telegram's limit; buttons go on the last part."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    parts = split_message(text)
+    sent: Message | None = None
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        sent = await chat.send_message(part, reply_markup=markup if last else None)
+    return sent
+
+
+async def answer_query(update: Update, text: str | None = None, *, alert: bool = False) -> None:
+    """Answer the pressed button (Telegram shows a spinner until we do)."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(text[:200] if text else None, show_alert=alert)
+
+
+def is_private(update: Update) -> bool:
+    """True in a one-to-one chat with the bot."""
+    return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+
+
+def _guard(
+    check: Callable[[Update, Context], bool], role: str
+) -> Callable[[HandlerFn], HandlerFn]:
+    def decorator(fn: HandlerFn) -> HandlerFn:
+        @wraps(fn)
+        async def wrapper(update: Update, context: Context) -> None:
+            if check(update, context):
+                await fn(update, context)
+                return
+            text = render("admin_only", role=role)
+            if update.callback_query is not None:
+                await answer_query(update, text, alert=True)
+            else:
+                await reply(update, text)
+
+        return wrapper
+
+    return decorator
+
+
+def _is_admin(update: Update, context: Context) -> bool:
+    return update.effective_user is not None and context.bot_data.roles.is_admin(
+        update.effective_user.id
+    )
+
+
+def _is_inspector(update: Update, context: Context) -> bool:
+    if update.effective_user is None:
+        return False
+    with db(context) as session:
+        return context.bot_data.roles.is_inspector(session, update.effective_user.id)
+
+
+require_admin = _guard(_is_admin, "管理员")
+require_inspector = _guard(_is_inspector, "监管人员")
+
+
+def args_text(context: Context) -> str:
+    """The command's arguments joined back into one string."""
+    return " ".join(context.args or []).strip()
+
+
+def parse_int(value: str) -> int | None:
+    """An int from user text, or None."""
+    value = value.strip().lstrip("#")
+    return int(value) if value.isdigit() and len(value) < 12 else None
+
+
+def any_of(*values: Any) -> Any:
+    """The first value that is not None."""
+    return next((v for v in values if v is not None), None)

@@ -1,0 +1,76 @@
+"""YAML reading that remembers line numbers, so a bad entry is reported as file:line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = ["DataError", "Problems", "load_with_lines"]
+
+LINE_KEY = "__line__"
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A SafeLoader that stores each mapping's first line under LINE_KEY."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping[LINE_KEY] = node.start_mark.line + 1
+    return mapping  # type: ignore[return-value]
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+class DataError(ValueError):
+    """One or more data files are broken; str() lists every problem as file:line: message."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class Problems:
+    """Collects problems while a loader validates everything, then raises them all at once."""
+
+    items: list[str] = field(default_factory=list)
+
+    def add(self, path: Path, line: int | None, message: str) -> None:
+        """Record one problem at path:line."""
+        where = f"{_display(path)}:{line}" if line else _display(path)
+        self.items.append(f"{where}: {message}")
+
+    def raise_if_any(self) -> None:
+        """Raise DataError when anything was recorded."""
+        if self.items:
+            raise DataError(self.items)
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def load_with_lines(path: Path, problems: Problems) -> Any:
+    """Parse one YAML file; a syntax error becomes a problem with its line, result None."""
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.load(fh, Loader=_LineLoader)  # noqa: S506 (SafeLoader subclass)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        problems.add(path, line, f"YAML 语法错误：{exc.problem}")
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        problems.add(path, None, f"无法读取：{exc}")
+    return None
+
+
+def line_of(item: Any) -> int | None:
+    """The line a mapping started on, when it was loaded by load_with_lines."""
+    return item.get(LINE_KEY) if isinstance(item, dict) else None
