@@ -71,8 +71,8 @@ def build_application(
 ) -> App:
     """Build the Application: HTML + Asia/Shanghai defaults, rate limiter, typed bot_data."""
     from handlers import register
-    from knowledge.loader import load_entries
-    from knowledge.search import KnowledgeIndex
+    from knowledge import default_index
+    from knowledge.tips import load_tips
 
     engine = engine or make_engine(settings.database_url)
     create_tables(engine)
@@ -82,7 +82,7 @@ def build_application(
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_base_url.replace("/bot", "/file/bot"))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
-        .context_types(ContextTypes(context=Context, bot_data=BotData))
+        .context_types(ContextTypes(bot_data=BotData))
         .rate_limiter(BotRateLimiter(max_retries=3))
         .concurrent_updates(64)
         .post_init(_post_init)
@@ -95,7 +95,8 @@ def build_application(
     data.settings = settings
     data.engine = engine
     data.roles = Roles(frozenset(settings.admin_user_ids), frozenset(settings.inspector_user_ids))
-    data.knowledge = KnowledgeIndex(load_entries())
+    data.knowledge = default_index()
+    data.tips = load_tips()  # a broken tip template stops start-up here, naming the file
     enabled = register(app)
     data.features = load_features(enabled)
     return app

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.users import Roles
     from knowledge.search import KnowledgeIndex
+    from knowledge.tips import Tip
 
 __all__ = ["BotData", "Context"]
 
@@ -27,11 +28,14 @@ class BotData:
     engine: Engine
     roles: Roles
     knowledge: KnowledgeIndex
+    tips: dict[str, Tip]
     features: tuple[Feature, ...]
     # deep-link prefix ("vote", "exam") -> handler(update, context, argument)
     deep_links: dict[str, Callable[[Update, Context, str], Awaitable[None]]]
     # menu button key (labels.yaml) -> handler(update, context)
     menu_actions: dict[str, Callable[[Update, Context], Awaitable[None]]]
+    # private free text is offered to these first (drafts awaiting input); True = consumed
+    text_interceptors: list[Callable[[Update, Context], Awaitable[bool]]]
     # async hooks run once in post_init (re-register jobs, resume broadcasts)
     startup_hooks: list[Callable[[Any], Awaitable[None]]]
     extras: dict[str, Any]
@@ -39,6 +43,7 @@ class BotData:
     def __init__(self) -> None:
         self.features = ()
         self.startup_hooks = []
+        self.text_interceptors = []
         self.deep_links = {}
         self.menu_actions = {}
         self.extras = {}

@@ -75,16 +75,23 @@ def environment() -> Environment:
     return env
 
 
-def render(name: str, **context: Any) -> str:
-    """Render templates/<name>.html.j2 and trim the surrounding blank lines."""
-    return environment().get_template(f"{name}.html.j2").render(**context).strip()
+def render(template: str, /, **context: Any) -> str:
+    """Render templates/<template>.html.j2 and trim the surrounding blank lines."""
+    return environment().get_template(f"{template}.html.j2").render(**context).strip()
 
 
 @cache
 def _labels() -> dict[str, str]:
-    with (TEMPLATES / "labels.yaml").open(encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
-    return {str(k): str(v) for k, v in data.items()}
+    labels: dict[str, str] = {}
+    # labels.yaml is shared; each feature may keep its own labels_<feature>.yaml.
+    for path in sorted(TEMPLATES.glob("labels*.yaml")):
+        with path.open(encoding="utf-8") as fh:
+            data = yaml.safe_load(fh) or {}
+        for key, value in data.items():
+            if str(key) in labels:
+                raise ValueError(f"{path.name}: label {key!r} is defined twice")
+            labels[str(key)] = str(value)
+    return labels
 
 
 def label(key: str, **fmt: Any) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from handlers import errors, fallback, guidance, start, tracking
+from handlers import errors, fallback, guidance, start, tips, tracking
 
 if TYPE_CHECKING:
     from telegram.ext import Application
@@ -13,8 +13,9 @@ if TYPE_CHECKING:
 __all__ = ["FEATURE_MODULES", "register"]
 
 # Feature modules export HANDLERS and FEATURE, and optionally DEEP_LINKS (prefix -> handler),
-# MENU_ACTIONS (labels.yaml key -> handler) and STARTUP (async hooks run in post_init).
-FEATURE_MODULES: tuple[ModuleType, ...] = (guidance,)
+# MENU_ACTIONS (labels.yaml key -> handler), STARTUP (async hooks run in post_init) and
+# TEXT_INTERCEPTORS (async (update, context) -> bool: consume private text a draft awaits).
+FEATURE_MODULES: tuple[ModuleType, ...] = (guidance, tips)
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> frozenset[str]:
@@ -32,6 +33,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> frozenset[str]:
         data.deep_links.update(getattr(module, "DEEP_LINKS", {}))
         data.menu_actions.update(getattr(module, "MENU_ACTIONS", {}))
         data.startup_hooks.extend(getattr(module, "STARTUP", ()))
+        data.text_interceptors.extend(getattr(module, "TEXT_INTERCEPTORS", ()))
     # Free text is a question: after every command and every feature's text handlers.
     app.add_handlers(guidance.TEXT_HANDLERS)
     # Unknown commands, non-text messages and stale buttons: last.

@@ -84,10 +84,18 @@ async def _answer(update: Update, context: Context, text: str) -> None:
 
 
 async def question(update: Update, context: Context) -> None:
-    """Any text in a private chat is a question (an edited one is answered anew)."""
+    """Any text in a private chat is a question (an edited one is answered anew).
+
+    A feature waiting for typed input (an admin's draft, an exam candidate's name) gets the
+    text first through its TEXT_INTERCEPTORS.
+    """
     message = update.effective_message
     if message is None or not message.text:
         return
+    if update.message is not None:
+        for intercept in context.bot_data.text_interceptors:
+            if await intercept(update, context):
+                return
     await _answer(update, context, message.text)
 
 

@@ -1,0 +1,20 @@
+"""Data and retrieval, pure Python: no telegram, no database."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from knowledge.search import KnowledgeIndex
+
+__all__ = ["default_index"]
+
+
+@cache
+def default_index() -> KnowledgeIndex:
+    """The index over knowledge/data/faq, built once per process (jieba takes ~1 s to load)."""
+    from knowledge.loader import load_entries
+    from knowledge.search import KnowledgeIndex
+
+    return KnowledgeIndex(load_entries())

@@ -1,0 +1,55 @@
+"""python -m bot run: long polling or webhook, with clear failures and graceful shutdown."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from urllib.parse import urlparse
+
+from telegram import Update
+from telegram.error import InvalidToken, NetworkError, TelegramError
+
+from bot.app import build_application
+from bot.config import Settings
+
+__all__ = ["run"]
+
+logger = logging.getLogger(__name__)
+
+
+def run(settings: Settings, *, webhook: bool) -> int:
+    """Run until SIGINT/SIGTERM (PTB stops the updater, finishes handlers, then shuts down)."""
+    token = settings.require_token()
+    hook = settings.require_webhook() if webhook else None
+    app = build_application(settings, token=token)
+    # The token is a secret: log only the bot's public name once we know it.
+    try:
+        if hook is not None:
+            url, secret = hook
+            path = urlparse(url).path.strip("/") or "telegram"
+            logger.info("Webhook mode on %s:%s/%s", settings.webhook_listen, settings.webhook_port, path)
+            app.run_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path=path,
+                webhook_url=url,
+                secret_token=secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            logger.info("Long polling %s", settings.telegram_api_base_url.split("/bot")[0])
+            app.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        print("错误：Telegram 拒绝了这个令牌（TELEGRAM_BOT_TOKEN 无效或已被撤销）。", file=sys.stderr)
+        return 1
+    except NetworkError as exc:
+        print(
+            f"错误：连接不上 Telegram Bot API（{settings.telegram_api_base_url}）：{exc}。"
+            "请检查网络，或 TELEGRAM_API_BASE_URL 是否正确。",
+            file=sys.stderr,
+        )
+        return 1
+    except TelegramError as exc:
+        print(f"错误：Telegram 返回错误：{exc}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,150 @@
+"""The tip push schedule kept in the database, and which occasion is current (no telegram)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from bot.config import Settings
+from bot.models import CustomOccasion, ScheduledPush, as_utc
+from scheduler.calendar import ADMIN_SET, NAMES, Occasion, occasions_for_year, push_time
+
+__all__ = [
+    "PushDecision",
+    "calendar_rows",
+    "claim_push",
+    "current_occasion",
+    "custom_rows",
+    "decide_missed",
+    "ensure_schedule",
+    "find_occasion",
+    "planned_pushes",
+    "set_custom_occasion",
+]
+
+logger = logging.getLogger(__name__)
+
+
+def custom_rows(session: Session) -> list[tuple[str, str, date, str | None]]:
+    """Admin-set occasions as (key, name, day, tip_text)."""
+    return [
+        (c.key, c.name, c.day, c.tip_text)
+        for c in session.exec(select(CustomOccasion).order_by(col(CustomOccasion.day))).all()
+    ]
+
+
+def set_custom_occasion(
+    session: Session, *, key: str, day: date, name: str | None = None, text: str | None = None
+) -> CustomOccasion:
+    """Set 开学季/宣传周 for a year, or add a custom event (key 'custom' with a tip text)."""
+    row: CustomOccasion | None = None
+    if key in ADMIN_SET:
+        same_key = session.exec(select(CustomOccasion).where(CustomOccasion.key == key)).all()
+        row = next((r for r in same_key if r.day.year == day.year), None)
+    row = row or CustomOccasion(key=key, name=name or NAMES.get(key, key), day=day)
+    row.day = day
+    row.name = name or NAMES.get(key, row.name)
+    row.tip_text = text
+    session.add(row)
+    session.commit()
+    return row
+
+
+def calendar_rows(session: Session, year: int) -> list[Occasion]:
+    """The year's occasions including the admin-set ones."""
+    return occasions_for_year(year, custom_rows(session))
+
+
+def ensure_schedule(
+    session: Session, settings: Settings, years: list[int], *, today: date
+) -> int:
+    """Create the missing rows for occasions after today; returns how many were added."""
+    have = {
+        (r.occasion, r.year)
+        for r in session.exec(select(ScheduledPush).where(col(ScheduledPush.year).in_(years)))
+    }
+    added = 0
+    for year in years:
+        for occasion in calendar_rows(session, year):
+            key = occasion.key if occasion.key != "custom" else f"custom-{occasion.day.isoformat()}"
+            if (key, year) in have or occasion.day <= today:
+                continue
+            when = push_time(
+                occasion.day,
+                days_before=settings.tip_days_before,
+                at=settings.tip_push_time,
+                tz=settings.tz,
+            )
+            session.add(
+                ScheduledPush(
+                    occasion=key, year=year, festival_date=occasion.day, push_at=when.astimezone()
+                )
+            )
+            added += 1
+    session.commit()
+    return added
+
+
+def planned_pushes(session: Session) -> list[ScheduledPush]:
+    """Pushes not yet sent or dropped, soonest first."""
+    return list(
+        session.exec(
+            select(ScheduledPush)
+            .where(ScheduledPush.status == "planned")
+            .order_by(col(ScheduledPush.push_at))
+        ).all()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PushDecision:
+    """What to do with a planned push at a given moment."""
+
+    action: str  # wait | send | drop
+    delay: timedelta = timedelta(0)
+
+
+def decide_missed(push: ScheduledPush, *, now: datetime, tz: object) -> PushDecision:
+    """Due pushes are sent while the occasion has not begun; later ones are dropped."""
+    due = as_utc(push.push_at)
+    if due > now:
+        return PushDecision("wait", due - now)
+    today = now.astimezone(tz).date()  # type: ignore[arg-type]
+    if today < push.festival_date:
+        return PushDecision("send")
+    return PushDecision("drop")
+
+
+def claim_push(session: Session, push_id: int, *, status: str, note: str = "") -> bool:
+    """Move a push out of 'planned' exactly once (several workers may race for it)."""
+    result = session.exec(  # type: ignore[call-overload]
+        update(ScheduledPush)
+        .where(col(ScheduledPush.id) == push_id, col(ScheduledPush.status) == "planned")
+        .values(status=status, note=note)
+    )
+    session.commit()
+    return bool(result.rowcount == 1)
+
+
+def current_occasion(session: Session, today: date) -> Occasion | None:
+    """The occasion under way (its first three days) or else the next one ahead."""
+    candidates = calendar_rows(session, today.year) + calendar_rows(session, today.year + 1)
+    for occasion in candidates:
+        if occasion.day <= today <= occasion.day + timedelta(days=2):
+            return occasion
+    return next((o for o in candidates if o.day > today), None)
+
+
+def find_occasion(session: Session, key_or_name: str, today: date) -> Occasion | None:
+    """An occasion by key or Chinese name, the next time it happens (this year or next)."""
+    wanted = key_or_name.strip()
+    for occasion in calendar_rows(session, today.year) + calendar_rows(session, today.year + 1):
+        if occasion.day < today - timedelta(days=2):
+            continue
+        if wanted in (occasion.key, occasion.name) or wanted in occasion.name:
+            return occasion
+    return None

@@ -1,0 +1,78 @@
+"""Shared fixtures: clean settings, an in-memory database, the bot driven through the sandbox."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.config import Settings
+from bot.db import create_tables, make_engine
+from bot.sandbox.driver import Driver
+
+ADMIN = 900001
+INSPECTOR = 900002
+SETTING_NAMES = (
+    "TELEGRAM_BOT_TOKEN", "TELEGRAM_API_BASE_URL", "DATABASE_URL", "ADMIN_USER_IDS",
+    "INSPECTOR_USER_IDS", "TIMEZONE", "WEBHOOK_URL", "WEBHOOK_SECRET", "WEBHOOK_PORT",
+)  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's .env or environment settings."""
+    for name in SETTING_NAMES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def make_settings(**overrides: object) -> Settings:
+    """Settings for tests: in-memory SQLite, one admin, one inspector, no .env."""
+    values: dict[str, object] = {
+        "database_url": "sqlite://",
+        "admin_user_ids": [ADMIN],
+        "inspector_user_ids": [INSPECTOR],
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+def engine() -> Iterator[Engine]:
+    engine = make_engine("sqlite://")
+    create_tables(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+async def driver(settings: Settings, engine: Engine) -> AsyncIterator[Driver]:
+    """The real Application on the in-process emulator; fails the test on any spec violation."""
+    bot = Driver(settings, engine=engine)
+    await bot.start()
+    try:
+        yield bot
+    finally:
+        await bot.stop()
+    bot.emulator.assert_clean()
+
+
+@pytest.fixture
+def pg_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests run in CI (.ci/run sets it)")
+    return url
