@@ -1,24 +1,45 @@
-"""The retrieval engine: lexical coverage + BM25 + character-level fuzzy matching, combined.
+"""The retrieval engine: lexical and fuzzy features, combined by a small learned ranker.
 
-Every query ends in one of three outcomes. The confidence score is built from absolute
-measures (how much of the question, weighted by rarity, the entry explains; how close the
-question is to one way the entry is asked), so a threshold means the same thing for every
-query, unlike a raw BM25 score.
+For every question the engine scores each entry with seven features:
+
+- ``coverage``: the IDF-weighted share of the question's words (jieba + domain dictionary +
+  synonyms) that the entry's questions, paraphrases and tags contain;
+- ``bm25``: Okapi BM25 over those words, relative to the best entry;
+- ``char_doc`` / ``char_best`` / ``char_answer``: TF-IDF cosine over characters and character
+  pairs against the entry as a whole, its closest single phrasing, and its answer — robust to
+  typos and to segmentation that jieba gets wrong;
+- ``fuzzy`` / ``partial``: rapidfuzz character ratios against the closest phrasing, whole and
+  partial (a long question that contains a short phrasing).
+
+A linear ranker (weights in knowledge/data/ranker.yaml, fitted by bench/train_ranker.py on a
+third of the dev set) orders the entries. A logistic calibrator turns the best score, its lead
+over the runner-up and its word coverage into the probability that the answer is right; that
+probability, not a raw score, meets the thresholds. Questions the base cannot answer get no
+answer rather than an unrelated one.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
-from rapidfuzz import fuzz, process
+import numpy as np
+import yaml
+from rapidfuzz import fuzz
 
 from knowledge.loader import Entry
 from knowledge.text import Analyzer
+from knowledge.vocab import DATA_DIR
 
-__all__ = ["Hit", "KnowledgeIndex", "Outcome", "SearchResult", "Thresholds"]
+__all__ = ["FEATURES", "Hit", "KnowledgeIndex", "Outcome", "RankerModel", "SearchResult"]
+
+FEATURES = ("coverage", "bm25", "char_doc", "char_best", "char_answer", "fuzzy", "partial")
+_CANDIDATES = 30
+_GRAM_CHARS = re.compile(r"[\u4e00-\u9fff0-9a-z]")
 
 
 class Outcome(StrEnum):
@@ -30,32 +51,46 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Thresholds:
-    """Calibrated on bench/data (see bench/qa_eval.py)."""
+class RankerModel:
+    """Ranker weights, calibrator weights and the two probability thresholds."""
 
-    answer: float = 0.56
-    suggest: float = 0.36
-    margin: float = 0.04  # a confident answer must beat the runner-up from another topic
-    min_coverage: float = 0.34  # below this share of the question explained, never confident
+    weights: tuple[float, ...]
+    calibration: tuple[float, ...]  # bias, score, lead, coverage, known
+    answer_at: float
+    suggest_at: float
+
+    @classmethod
+    def load(cls, path: Path = DATA_DIR / "ranker.yaml") -> RankerModel:
+        """Read the fitted model."""
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        weights = tuple(float(data["weights"][name]) for name in FEATURES)
+        calibration = tuple(float(v) for v in data["calibration"])
+        return cls(weights, calibration, float(data["answer_at"]), float(data["suggest_at"]))
+
+    def confidence(self, score: float, lead: float, coverage: float, known: float) -> float:
+        """P(the best entry is the right answer)."""
+        b, w_score, w_lead, w_cov, w_known = self.calibration
+        z = b + w_score * score + w_lead * lead + w_cov * coverage + w_known * known
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """One candidate entry with its score parts."""
+    """One candidate entry with its ranker score and the features behind it."""
 
     entry: Entry
     score: float
     coverage: float
-    fuzzy: float
-    bm25: float
+    features: tuple[float, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class SearchResult:
-    """The outcome with the best hit (if answered) and up to three suggestions."""
+    """The outcome, the candidates it rests on and the confidence in the best one."""
 
     outcome: Outcome
     hits: tuple[Hit, ...]
+    confidence: float = 0.0
 
     @property
     def best(self) -> Hit | None:
@@ -69,167 +104,225 @@ class SearchResult:
 
     @property
     def score(self) -> float:
-        """The top score (0 when nothing matched)."""
-        return self.hits[0].score if self.hits else 0.0
+        """The confidence in the best candidate (0 when nothing matched)."""
+        return self.confidence
 
 
-class _Doc:
-    __slots__ = ("answer_terms", "bigrams", "length", "strings", "terms", "tf")
+class _CharSpace:
+    """TF-IDF vectors over characters and character pairs, as dense rows for fast dot products."""
 
-    def __init__(self, analyzer: Analyzer, entry: Entry) -> None:
-        asked = [entry.question, *entry.paraphrases]
-        words: list[str] = []
-        for text in [*asked, *entry.tags]:
-            words.extend(analyzer.tokens(text))
-        self.tf = Counter(words)
-        self.length = len(words)
-        self.terms = frozenset(words)
-        self.answer_terms = frozenset(analyzer.tokens(entry.answer))
-        self.strings = [analyzer.compact(t) for t in asked]
-        self.bigrams: set[str] = set()
-        for s in self.strings:
-            self.bigrams |= analyzer.bigrams(s)
+    def __init__(self, analyzer: Analyzer, docs: list[list[str]]) -> None:
+        self.analyzer = analyzer
+        counts = [sum((self.grams(t) for t in texts), Counter()) for texts in docs]
+        df: Counter[str] = Counter()
+        for c in counts:
+            df.update(c.keys())
+        n = len(docs)
+        self.vocab = {g: i for i, g in enumerate(sorted(df))}
+        self.idf = np.array([math.log((n + 1) / (df[g] + 0.5)) for g in sorted(df)], np.float32)
+        self.unknown_idf = float(math.log((n + 1) / 0.5))
+        self.doc_matrix = self.rows(counts)
+
+    def grams(self, text: str) -> Counter[str]:
+        """Characters and adjacent pairs of the normalised text."""
+        chars = "".join(_GRAM_CHARS.findall(self.analyzer.compact(text)))
+        grams = Counter(chars)
+        grams.update(chars[i : i + 2] for i in range(len(chars) - 1))
+        return grams
+
+    def rows(self, counts: list[Counter[str]]) -> np.ndarray:
+        """Unit-length TF-IDF rows."""
+        matrix = np.zeros((len(counts), len(self.vocab)), np.float32)
+        norms = np.zeros((len(counts), 1), np.float32)
+        for r, c in enumerate(counts):
+            for g, k in c.items():
+                j = self.vocab.get(g)
+                weight = (1 + math.log(k)) * (self.idf[j] if j is not None else self.unknown_idf)
+                norms[r, 0] += weight * weight
+                if j is not None:  # grams no entry question has never meet a query column
+                    matrix[r, j] = weight
+        return matrix / np.maximum(np.sqrt(norms), 1e-9)
+
+    def query(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(column indexes, unit weights) of the question's known grams; unknown ones count in the norm."""
+        grams = self.grams(text)
+        cols, vals, norm = [], [], 0.0
+        for g, k in grams.items():
+            j = self.vocab.get(g)
+            weight = (1 + math.log(k)) * (self.idf[j] if j is not None else self.unknown_idf)
+            norm += weight * weight
+            if j is not None:
+                cols.append(j)
+                vals.append(weight)
+        scale = 1.0 / math.sqrt(norm) if norm else 0.0
+        return np.array(cols, np.int64), np.array(vals, np.float32) * scale
 
 
 class KnowledgeIndex:
-    """Build once at start-up; search() is pure and takes well under a millisecond or two."""
+    """Build once at start-up; search() takes a few milliseconds."""
 
     K1 = 1.2
     B = 0.75
 
     def __init__(
-        self,
-        entries: list[Entry],
-        analyzer: Analyzer | None = None,
-        thresholds: Thresholds | None = None,
+        self, entries: list[Entry], analyzer: Analyzer | None = None, model: RankerModel | None = None
     ) -> None:
         self.entries = entries
         self.by_id = {e.id: e for e in entries}
         self.analyzer = analyzer or Analyzer(extra_words=tuple(t for e in entries for t in e.tags))
-        self.thresholds = thresholds or Thresholds()
-        self._docs = [_Doc(self.analyzer, e) for e in entries]
+        self.model = model or RankerModel.load()
+        a = self.analyzer
+        asked = [[e.question, *e.paraphrases] for e in entries]
+        self._chars = _CharSpace(a, [[*texts, *e.tags] for texts, e in zip(asked, entries, strict=True)])
+        self._string_owner = np.array([i for i, texts in enumerate(asked) for _ in texts], np.int64)
+        self._strings_of = [[a.compact(t) for t in texts] for texts in asked]
+        self._string_matrix = self._chars.rows([self._chars.grams(t) for texts in asked for t in texts])
+        self._answer_matrix = self._chars.rows([self._chars.grams(e.answer + e.detail) for e in entries])
+        self._tf: list[Counter[str]] = []
+        self._answer_terms: list[frozenset[str]] = []
+        self._bigrams: list[set[str]] = []
+        for e, texts in zip(entries, asked, strict=True):
+            words = [w for t in [*texts, *e.tags] for w in a.tokens(t)]
+            self._tf.append(Counter(words))
+            self._answer_terms.append(frozenset(a.tokens(e.answer)))
+            self._bigrams.append(set().union(*(a.bigrams(a.compact(t)) for t in texts)))
         n = len(entries)
         df: Counter[str] = Counter()
-        bigram_df: Counter[str] = Counter()
-        for doc in self._docs:
-            df.update(doc.terms)
-            bigram_df.update(doc.bigrams)
+        for tf in self._tf:
+            df.update(tf.keys())
         self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
         self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
-        self._bigram_idf = {b: math.log(1 + (n - d + 0.5) / (d + 0.5)) for b, d in bigram_df.items()}
         self._postings: dict[str, list[int]] = defaultdict(list)
-        for i, doc in enumerate(self._docs):
-            for term in doc.terms:
+        for i, tf in enumerate(self._tf):
+            for term in tf:
                 self._postings[term].append(i)
-        self._avg_len = sum(d.length for d in self._docs) / max(n, 1)
-        self._strings: list[str] = []
-        self._string_owner: list[int] = []
-        for i, doc in enumerate(self._docs):
-            for s in doc.strings:
-                self._strings.append(s)
-                self._string_owner.append(i)
+        self._lengths = [sum(tf.values()) for tf in self._tf]
+        self._avg_len = sum(self._lengths) / max(n, 1)
+        self._weights = np.array(self.model.weights, np.float64)
+        self._vocabulary = set(self._idf) | set().union(*self._answer_terms) | {
+            w for e in entries for w in a.tokens(e.detail)
+        }
+        lines = (DATA_DIR / "out_of_scope.txt").read_text(encoding="utf-8").splitlines()
+        self._foreign = tuple(w.strip() for w in lines if w.strip() and not w.startswith("#"))
 
-    # -- scoring -------------------------------------------------------------------------------
+    def known_share(self, query: str) -> float:
+        """IDF-weighted share of the question's words that occur anywhere in the base."""
+        terms = set(self.analyzer.tokens(query[:300]))
+        total = sum(self._idf_of(t) for t in terms)
+        known = sum(self._idf_of(t) for t in terms if t in self._vocabulary)
+        return known / total if total else 0.0
+
+    def is_foreign(self, query: str) -> bool:
+        """The question names something outside food safety (药店, 化妆品, 工资 …)."""
+        text = self.analyzer.normalize(query)
+        return any(word in text for word in self._foreign)
+
+    # -- features --------------------------------------------------------------------------------
 
     def _idf_of(self, term: str) -> float:
         return self._idf.get(term, self._unknown_idf)
 
-    def _bm25(self, terms: list[str]) -> dict[int, float]:
+    def _bm25(self, terms: set[str]) -> dict[int, float]:
         scores: dict[int, float] = defaultdict(float)
-        for term in set(terms):
+        for term in terms:
             idf = self._idf.get(term)
             if idf is None:
                 continue
             for i in self._postings[term]:
-                doc = self._docs[i]
-                tf = doc.tf[term]
-                norm = tf + self.K1 * (1 - self.B + self.B * doc.length / self._avg_len)
+                tf = self._tf[i][term]
+                norm = tf + self.K1 * (1 - self.B + self.B * self._lengths[i] / self._avg_len)
                 scores[i] += idf * tf * (self.K1 + 1) / norm
         return scores
 
-    def _fuzzy(self, compact: str) -> dict[int, float]:
-        best: dict[int, float] = {}
-        if not compact:
-            return best
-        for _, score, idx in process.extract(
-            compact, self._strings, scorer=fuzz.ratio, limit=60, score_cutoff=30
-        ):
-            owner = self._string_owner[idx]
-            best[owner] = max(best.get(owner, 0.0), score / 100)
-        return best
-
     def _coverage(self, i: int, terms: set[str], bigrams: set[str]) -> float:
-        doc = self._docs[i]
         total = sum(self._idf_of(t) for t in terms)
         if total == 0:
             return 0.0
         got = 0.0
+        tf, answer_terms, known_pairs = self._tf[i], self._answer_terms[i], self._bigrams[i]
         for t in terms:
-            if t in doc.terms:
+            if t in tf:
                 got += self._idf_of(t)
-            elif t in doc.answer_terms:
+            elif t in answer_terms:
                 got += 0.5 * self._idf_of(t)
-            else:
-                # A typo or an odd cut: credit the share of the word's characters pairs we know.
+            else:  # a typo or an odd cut: credit the share of the word's character pairs we know
                 pairs = self.analyzer.bigrams(t)
                 if pairs:
-                    share = len(pairs & doc.bigrams) / len(pairs)
-                    got += 0.6 * share * self._idf_of(t)
-        word_cov = got / total
-        if not bigrams:
-            return word_cov
-        b_total = sum(self._bigram_idf.get(b, self._unknown_idf) for b in bigrams)
-        b_got = sum(self._bigram_idf.get(b, 0.0) for b in bigrams & doc.bigrams)
-        return 0.7 * word_cov + 0.3 * (b_got / b_total if b_total else 0.0)
+                    got += 0.6 * len(pairs & known_pairs) / len(pairs) * self._idf_of(t)
+        return got / total
 
-    # -- public API ----------------------------------------------------------------------------
+    def _rank(self, query: str) -> list[Hit]:
+        a = self.analyzer
+        compact = a.compact(query)[:300]
+        terms = set(a.tokens(query[:300]))
+        if not compact or not terms:
+            return []
+        cols, vals = self._chars.query(query[:300])
+        if cols.size == 0:
+            return []
+        char_doc = self._chars.doc_matrix[:, cols] @ vals
+        char_answer = self._answer_matrix[:, cols] @ vals
+        per_string = self._string_matrix[:, cols] @ vals
+        char_best = np.zeros(len(self.entries), np.float32)
+        np.maximum.at(char_best, self._string_owner, per_string)
+        bm25 = self._bm25(terms)
+        top_bm25 = max(bm25.values(), default=0.0) or 1.0
+        bigrams = a.bigrams(compact)
+        cheap = char_doc + char_best
+        for i, value in bm25.items():
+            cheap[i] += value / top_bm25
+        candidates = np.argsort(-cheap)[:_CANDIDATES]
+        hits: list[Hit] = []
+        for i in candidates.tolist():
+            if cheap[i] <= 0:
+                continue
+            own = self._strings_of[i]
+            fz = max(fuzz.ratio(compact, s) for s in own) / 100
+            pr = max(fuzz.partial_ratio(s, compact) for s in own) / 100
+            coverage = self._coverage(i, terms, bigrams)
+            features = (
+                coverage, bm25.get(i, 0.0) / top_bm25, float(char_doc[i]), float(char_best[i]),
+                float(char_answer[i]), fz, pr,
+            )  # fmt: skip
+            score = float(np.dot(self._weights, features))
+            hits.append(Hit(self.entries[i], round(score, 4), coverage, features))
+        hits.sort(key=lambda h: (-h.score, h.entry.id))
+        return hits
+
+    # -- public API --------------------------------------------------------------------------------
 
     def search(self, query: str, *, business_type: str | None = None, limit: int = 3) -> SearchResult:
-        """Rank entries for a question and decide: answer, suggest, or decline."""
-        compact = self.analyzer.compact(query)[:300]
-        terms = self.analyzer.tokens(query[:300])
-        if not compact or not terms:
+        """Rank entries for a question and decide: answer, suggest (您是不是想问), or decline."""
+        hits = self._rank(query)
+        if not hits:
             return SearchResult(Outcome.NONE, ())
-        term_set = set(terms)
-        bigrams = self.analyzer.bigrams(compact)
-        bm25 = self._bm25(terms)
-        fuzzy = self._fuzzy(compact)
-        candidates = set(bm25) | set(fuzzy)
-        if not candidates:
-            return SearchResult(Outcome.NONE, ())
-        top_bm25 = max(bm25.values(), default=0.0) or 1.0
-        hits: list[Hit] = []
-        for i in candidates:
-            entry = self.entries[i]
-            coverage = self._coverage(i, term_set, bigrams)
-            fz = fuzzy.get(i, 0.0)
-            rel = bm25.get(i, 0.0) / top_bm25
-            score = 0.55 * coverage + 0.3 * fz + 0.15 * rel
-            if business_type and business_type not in ("consumer", "other"):
-                score += 0.03 if entry.applies_to(business_type) else -0.03
-            hits.append(Hit(entry, round(score, 4), coverage, fz, rel))
-        hits.sort(key=lambda h: (-h.score, h.entry.id))
-        return self._decide(hits, limit)
-
-    def _decide(self, hits: list[Hit], limit: int) -> SearchResult:
-        t = self.thresholds
+        if business_type and business_type not in ("consumer", "other"):
+            # Between near-equal candidates, prefer the one that binds this kind of business.
+            bonus = 0.15
+            hits = sorted(
+                hits,
+                key=lambda h: (-(h.score + (bonus if h.entry.applies_to(business_type) else 0.0)), h.entry.id),
+            )
         best = hits[0]
-        if best.score < t.suggest:
+        runner_up = next((h.score for h in hits[1:] if h.entry.id != best.entry.id), best.score - 1)
+        known = self.known_share(query)
+        if self.is_foreign(query):
             return SearchResult(Outcome.NONE, ())
-        runner_up = next((h for h in hits[1:] if h.entry.topic != best.entry.topic), None)
-        clear = runner_up is None or best.score - runner_up.score >= t.margin
-        if best.score >= t.answer and best.coverage >= t.min_coverage and clear:
-            return SearchResult(Outcome.ANSWERED, tuple(hits[:limit]))
-        suggestions = tuple(h for h in hits[:limit] if h.score >= t.suggest)
-        return SearchResult(Outcome.SUGGESTED, suggestions)
+        confidence = self.model.confidence(best.score, best.score - runner_up, best.coverage, known)
+        if confidence >= self.model.answer_at:
+            return SearchResult(Outcome.ANSWERED, tuple(hits[:limit]), confidence)
+        if confidence >= self.model.suggest_at:
+            return SearchResult(Outcome.SUGGESTED, tuple(hits[:limit]), confidence)
+        return SearchResult(Outcome.NONE, (), confidence)
+
+    def candidates(self, query: str) -> list[Hit]:
+        """Every ranked candidate (for training and diagnostics)."""
+        return self._rank(query)
 
     def related(self, entry: Entry, *, limit: int = 3) -> list[Entry]:
-        """Other entries of the same topic that are most alike (for 相关问题 buttons)."""
-        result = self.search(entry.question, limit=limit + 5)
-        same = [h.entry for h in result.hits if h.entry.id != entry.id]
-        if len(same) < limit:
-            same += [e for e in self.entries if e.topic == entry.topic and e not in same and e != entry]
-        return same[:limit]
+        """The entries most like this one (for 相关问题 buttons)."""
+        others = [h.entry for h in self._rank(entry.question) if h.entry.id != entry.id]
+        return others[:limit]
 
     def by_topic(self, topic: str) -> list[Entry]:
         """Entries of one topic in file order."""
