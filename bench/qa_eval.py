@@ -100,17 +100,24 @@ def main() -> int:
     print("what users get, in scope")
     print(f"  confident answer, right:            {counts['top1'] / n_in:.1%}")
     print(f"  confident answer, wrong:            {counts['wrong_confident'] / n_in:.1%}")
-    print(f"  no confident answer (declined):     {counts['declined'] / n_in:.1%}"
-          f"  = 您是不是想问 with the right entry {counts['suggested_right'] / n_in:.1%}"
-          f", plain 没有找到 {counts['none'] / n_in:.1%}")
+    print(
+        f"  no confident answer (declined):     {counts['declined'] / n_in:.1%}"
+        f"  = 您是不是想问 with the right entry {counts['suggested_right'] / n_in:.1%}"
+        f", plain 没有找到 {counts['none'] / n_in:.1%}"
+    )
     print(f"  right entry shown (answer or 3 suggestions): {counts['top3'] / n_in:.1%}")
     print("out of scope")
-    print(f"  declined (no confident answer):     {counts['oos_declined'] / max(n_oos, 1):.1%}"
-          f"  (plain 没有找到: {counts['oos_none'] / max(n_oos, 1):.1%})")
+    print(
+        f"  declined (no confident answer):     {counts['oos_declined'] / max(n_oos, 1):.1%}"
+        f"  (plain 没有找到: {counts['oos_none'] / max(n_oos, 1):.1%})"
+    )
     for kind in sorted(by_kind):
-        print(f"  {kind:<8} {by_kind_ok[kind]}/{by_kind[kind]} = {by_kind_ok[kind] / by_kind[kind]:.1%}")
-    print(f"latency per question: p50 {statistics.median(latencies):.2f} ms, p99 {p99:.2f} ms, "
-          f"max {latencies[-1]:.2f} ms")
+        ok, n = by_kind_ok[kind], by_kind[kind]
+        print(f"  {kind:<8} {ok}/{n} = {ok / n:.1%}")
+    print(
+        f"latency per question: p50 {statistics.median(latencies):.2f} ms, p99 {p99:.2f} ms, "
+        f"max {latencies[-1]:.2f} ms"
+    )
     if args.errors:
         print("\n".join(errors))
     return 0

@@ -89,8 +89,11 @@ def main() -> int:
     calibration = fit_logistic(x, y)
     z = np.hstack([np.ones((len(x), 1)), x]) @ calibration
     p = 1 / (1 + np.exp(-z))
-    print("P quantiles (right / wrong):", np.quantile(p[y == 1], [0.1, 0.5]).round(2),
-          np.quantile(p[y == 0], [0.5, 0.9]).round(2))
+    print(
+        "P quantiles (right / wrong):",
+        np.quantile(p[y == 1], [0.1, 0.5]).round(2),
+        np.quantile(p[y == 0], [0.5, 0.9]).round(2),
+    )
     answer_at = 0.9
     for t in np.arange(0.30, 0.95, 0.01):
         answered = p >= t

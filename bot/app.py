@@ -50,7 +50,9 @@ async def _post_init(app: App) -> None:
         staff.setdefault(uid, {"user"}).update({"inspector", "admin"})
     for uid, roles in staff.items():
         try:
-            await app.bot.set_my_commands(command_menu(data, roles), scope=BotCommandScopeChat(uid))
+            await app.bot.set_my_commands(
+                command_menu(data, roles), scope=BotCommandScopeChat(uid)
+            )
         except TelegramError as exc:  # staff who never opened the bot have no chat yet
             logger.info("Staff command menu for %s not set: %s", uid, exc)
     from scheduler.setup import on_startup

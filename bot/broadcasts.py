@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, func, literal, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -61,7 +62,9 @@ class Progress:
     @property
     def total(self) -> int:
         """Every recipient known so far."""
-        return self.sent + self.failed + self.blocked + self.uncertain + self.pending + self.sending
+        return (
+            self.sent + self.failed + self.blocked + self.uncertain + self.pending + self.sending
+        )
 
     @property
     def remaining(self) -> int:
@@ -75,12 +78,20 @@ def _insert_ignore(session: Session) -> type:
 
 def add_recipients(session: Session, broadcast_id: int, chat_ids: Iterable[int]) -> int:
     """Queue explicit recipients; a chat already queued is not added twice."""
-    rows = [{"broadcast_id": broadcast_id, "chat_id": c, "status": "pending", "attempts": 0,
-             "updated_at": utcnow()} for c in dict.fromkeys(chat_ids)]  # fmt: skip
+    rows = [
+        {
+            "broadcast_id": broadcast_id,
+            "chat_id": c,
+            "status": "pending",
+            "attempts": 0,
+            "updated_at": utcnow(),
+        }
+        for c in dict.fromkeys(chat_ids)
+    ]
     if not rows:
         return 0
-    stmt = _insert_ignore(session)(Delivery).values(rows).on_conflict_do_nothing()  # type: ignore[attr-defined]
-    result = session.exec(stmt)  # type: ignore[call-overload]
+    stmt = _insert_ignore(session)(Delivery).values(rows).on_conflict_do_nothing()
+    result = session.exec(stmt)
     session.commit()
     return int(result.rowcount or 0)
 
@@ -92,19 +103,20 @@ def add_subscribers(session: Session, broadcast: Broadcast) -> int:
     if broadcast.topic == ALL_USERS:
         return _add_all_users(session, broadcast.id)
     already = exists().where(
-        Delivery.broadcast_id == broadcast.id, Delivery.chat_id == Subscription.user_id
+        col(Delivery.broadcast_id) == broadcast.id,
+        col(Delivery.chat_id) == col(Subscription.user_id),
     )
     chosen = (
-        select(
+        sa_select(
             literal(broadcast.id),
-            Subscription.user_id,
+            col(Subscription.user_id),
             literal("pending"),
             literal(0),
             literal(utcnow()),
         )
-        .join(User, User.id == Subscription.user_id)  # type: ignore[arg-type]
+        .join(User, col(User.id) == col(Subscription.user_id))
         .where(
-            Subscription.topic == broadcast.topic,
+            col(Subscription.topic) == broadcast.topic,
             col(Subscription.active).is_(True),
             col(User.blocked).is_(False),
             ~already,
@@ -112,22 +124,26 @@ def add_subscribers(session: Session, broadcast: Broadcast) -> int:
         .order_by(col(Subscription.user_id))
     )
     columns = ["broadcast_id", "chat_id", "status", "attempts", "updated_at"]
-    stmt = _insert_ignore(session)(Delivery).from_select(columns, chosen).on_conflict_do_nothing()  # type: ignore[attr-defined]
-    result = session.exec(stmt)  # type: ignore[call-overload]
+    stmt = _insert_ignore(session)(Delivery).from_select(columns, chosen).on_conflict_do_nothing()
+    result = session.exec(stmt)
     session.commit()
     return int(result.rowcount or 0)
 
 
 def _add_all_users(session: Session, broadcast_id: int) -> int:
-    already = exists().where(Delivery.broadcast_id == broadcast_id, Delivery.chat_id == User.id)
+    already = exists().where(
+        col(Delivery.broadcast_id) == broadcast_id, col(Delivery.chat_id) == col(User.id)
+    )
     chosen = (
-        select(literal(broadcast_id), User.id, literal("pending"), literal(0), literal(utcnow()))
+        sa_select(
+            literal(broadcast_id), col(User.id), literal("pending"), literal(0), literal(utcnow())
+        )
         .where(col(User.blocked).is_(False), ~already)
         .order_by(col(User.id))
     )
     columns = ["broadcast_id", "chat_id", "status", "attempts", "updated_at"]
-    stmt = _insert_ignore(session)(Delivery).from_select(columns, chosen).on_conflict_do_nothing()  # type: ignore[attr-defined]
-    result = session.exec(stmt)  # type: ignore[call-overload]
+    stmt = _insert_ignore(session)(Delivery).from_select(columns, chosen).on_conflict_do_nothing()
+    result = session.exec(stmt)
     session.commit()
     return int(result.rowcount or 0)
 
@@ -191,7 +207,7 @@ def claim_broadcast(
             started_at=func.coalesce(Broadcast.started_at, now),
         )
     )
-    result = session.exec(stmt)  # type: ignore[call-overload]
+    result = session.exec(stmt)
     session.commit()
     if result.rowcount != 1:
         return None
@@ -215,9 +231,11 @@ def recover_inflight(session: Session, broadcast_id: int) -> int:
     stmt = (
         update(Delivery)
         .where(col(Delivery.broadcast_id) == broadcast_id, col(Delivery.status) == "sending")
-        .values(status="uncertain", error="进程中断时正在发送，无法确认是否送达", updated_at=utcnow())
+        .values(
+            status="uncertain", error="进程中断时正在发送，无法确认是否送达", updated_at=utcnow()
+        )
     )
-    result = session.exec(stmt)  # type: ignore[call-overload]
+    result = session.exec(stmt)
     session.commit()
     return int(result.rowcount or 0)
 
@@ -252,7 +270,7 @@ def settle_delivery(
     message_id: int | None = None,
 ) -> None:
     """Record how one delivery ended: sent, failed or blocked."""
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         update(Delivery)
         .where(col(Delivery.id) == delivery_id)
         .values(status=status, error=error, message_id=message_id, updated_at=utcnow())
@@ -316,8 +334,10 @@ def recent_broadcasts(session: Session, limit: int = 10) -> list[tuple[Broadcast
 
 def set_progress_message(session: Session, broadcast_id: int, message_id: int) -> None:
     """Remember the admin's progress message so a resumed broadcast keeps editing it."""
-    session.exec(  # type: ignore[call-overload]
-        update(Broadcast).where(col(Broadcast.id) == broadcast_id).values(progress_message_id=message_id)
+    session.exec(
+        update(Broadcast)
+        .where(col(Broadcast.id) == broadcast_id)
+        .values(progress_message_id=message_id)
     )
     session.commit()
 
@@ -325,4 +345,3 @@ def set_progress_message(session: Session, broadcast_id: int, message_id: int) -
 def lease_expired(broadcast: Broadcast, now: datetime) -> bool:
     """True when nobody is sending this broadcast."""
     return broadcast.lease_until is None or as_utc(broadcast.lease_until) < now
-

@@ -75,7 +75,11 @@ class ChatClient:
 
     def _render(self, message: StoredMessage, *, edited: bool) -> None:
         if edited and message.history and message.history[-1].text == message.text:
-            self._print("（上一条消息的按钮已更新）" if message.inline_keyboard else "（上一条消息的按钮已收起）")
+            self._print(
+                "（上一条消息的按钮已更新）"
+                if message.inline_keyboard
+                else "（上一条消息的按钮已收起）"
+            )
             if not message.inline_keyboard:
                 return
         else:

@@ -63,7 +63,7 @@ def _ask_text(question: str, payload: dict[str, object]) -> str:
 
     if payload["answered"]:
         cites = "；".join(
-            f"《{c['source']}》第{chinese_number(int(c['article']))}条"  # type: ignore[index]
+            f"《{c['source']}》第{chinese_number(int(c['article']))}条"
             for c in payload["citations"]  # type: ignore[attr-defined]
         )
         return f"问：{question}\n答：{payload['answer']}\n依据：{cites}\n"
@@ -81,7 +81,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from knowledge.vocab import business_types
 
     if args.business_type and args.business_type not in business_types():
-        print(f"未知经营类型：{args.business_type}，可选：{', '.join(business_types())}", file=sys.stderr)
+        print(
+            f"未知经营类型：{args.business_type}，可选：{', '.join(business_types())}",
+            file=sys.stderr,
+        )
         return 2
     index = KnowledgeIndex(load_entries())
     questions = sys.stdin if args.question == "-" else [args.question]
@@ -169,7 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="运行机器人（默认长轮询）")
-    run.add_argument("--webhook", action="store_true", help="webhook 模式（需 WEBHOOK_URL/SECRET）")
+    run.add_argument(
+        "--webhook", action="store_true", help="webhook 模式（需 WEBHOOK_URL/SECRET）"
+    )
     run.set_defaults(func=cmd_run)
 
     chat = sub.add_parser("chat", help="离线对话（无需令牌）")

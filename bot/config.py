@@ -90,22 +90,28 @@ class Settings(BaseSettings):
 
     def require_token(self) -> str:
         """Return the bot token, or raise SettingsError saying how to get one."""
-        token = self.telegram_bot_token.get_secret_value().strip() if self.telegram_bot_token else ""
+        token = (
+            self.telegram_bot_token.get_secret_value().strip() if self.telegram_bot_token else ""
+        )
         if token.lower() in _PLACEHOLDERS or "your" in token.lower():
             raise SettingsError(
-                "没有设置 TELEGRAM_BOT_TOKEN。请在 Telegram 中找 @BotFather 发送 /newbot 获取令牌，"
-                "写入 .env 文件（TELEGRAM_BOT_TOKEN=...）；不用令牌也可运行 `python -m bot chat` 离线试用。"
+                "没有设置 TELEGRAM_BOT_TOKEN。请在 Telegram 中找 @BotFather 发送 /newbot "
+                "获取令牌，写入 .env 文件（TELEGRAM_BOT_TOKEN=...）；"
+                "不用令牌也可运行 `python -m bot chat` 离线试用。"
             )
         if not _TOKEN_RE.match(token):
             raise SettingsError(
-                "TELEGRAM_BOT_TOKEN 的格式不对：应形如 123456789:AA...（@BotFather 给出的完整令牌）。"
+                "TELEGRAM_BOT_TOKEN 的格式不对：应形如 123456789:AA..."
+                "（@BotFather 给出的完整令牌）。"
             )
         return token
 
     def require_webhook(self) -> tuple[str, str]:
         """Return (url, secret) for webhook mode, or raise SettingsError."""
         if not self.webhook_url:
-            raise SettingsError("webhook 模式需要设置 WEBHOOK_URL（Telegram 可访问的 https 地址）。")
+            raise SettingsError(
+                "webhook 模式需要设置 WEBHOOK_URL（Telegram 可访问的 https 地址）。"
+            )
         secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
         if not re.fullmatch(r"[A-Za-z0-9_-]{8,256}", secret):
             raise SettingsError(

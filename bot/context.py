@@ -11,9 +11,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from telegram import Update
 
-    from bot.features import Feature
-
     from bot.config import Settings
+    from bot.features import Feature
     from bot.users import Roles
     from knowledge.search import KnowledgeIndex
     from knowledge.tips import Tip

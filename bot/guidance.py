@@ -111,7 +111,9 @@ def leave_question(
     log = log_for(session, log_id=log_id, user_id=user_id)
     if log is None:
         return None
-    existing = session.exec(select(PendingQuestion).where(PendingQuestion.log_id == log_id)).first()
+    existing = session.exec(
+        select(PendingQuestion).where(PendingQuestion.log_id == log_id)
+    ).first()
     if existing is not None:
         return existing
     item = PendingQuestion(log_id=log_id, user_id=user_id, chat_id=chat_id, text=log.text)
@@ -161,7 +163,9 @@ def export_pending_csv(session: Session) -> bytes:
     """Every queued question as CSV (UTF-8 with BOM so Excel shows the Chinese)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["编号", "提问时间(UTC)", "用户ID", "问题", "状态", "回复", "处理人", "处理时间(UTC)"])
+    writer.writerow(
+        ["编号", "提问时间(UTC)", "用户ID", "问题", "状态", "回复", "处理人", "处理时间(UTC)"]
+    )
     for item in session.exec(select(PendingQuestion).order_by(col(PendingQuestion.id))).all():
         writer.writerow(
             [
@@ -205,10 +209,11 @@ class GuidanceStats:
 
 def guidance_stats(session: Session) -> GuidanceStats:
     """Most asked topics, unanswered and helpful rates."""
-    typed = [o for o in session.exec(select(QuestionLog.outcome)).all()]
-    outcomes = Counter(typed)
+    outcomes = Counter(session.exec(select(QuestionLog.outcome)).all())
     topics = Counter(
-        t for t in session.exec(select(QuestionLog.topic).where(QuestionLog.outcome != "none")) if t
+        t
+        for t in session.exec(select(QuestionLog.topic).where(QuestionLog.outcome != "none"))
+        if t
     )
     unanswered_texts = Counter(
         session.exec(select(QuestionLog.text).where(QuestionLog.outcome == "none")).all()

@@ -13,8 +13,8 @@ from bot.config import Settings
 from bot.db import create_tables, make_engine, session_scope
 from bot.models import Statute, StatuteArticle
 from bot.statutes import import_statute
-from knowledge.loader import load_entries
-from knowledge.quiz import SECTORS, TYPES, load_bank
+from knowledge.loader import Entry, load_entries
+from knowledge.quiz import SECTORS, TYPES, Question, load_bank
 from knowledge.statutes import parse_statute_file
 from knowledge.tips import load_tips
 from knowledge.yamlfile import DataError
@@ -28,7 +28,8 @@ def _imported_articles(settings: Settings) -> dict[str, set[int]]:
     with session_scope(engine) as session:
         rows = session.exec(
             select(Statute.source_key, StatuteArticle.number).join(
-                StatuteArticle, StatuteArticle.statute_id == Statute.id  # type: ignore[arg-type]
+                StatuteArticle,
+                StatuteArticle.statute_id == Statute.id,  # type: ignore[arg-type]
             )
         ).all()
     engine.dispose()
@@ -41,23 +42,28 @@ def _imported_articles(settings: Settings) -> dict[str, set[int]]:
 def check(settings: Settings) -> int:
     """Validate every knowledge file; with statutes imported, every citation must resolve."""
     problems: list[str] = []
-    entries, bank = [], []
-    for loader in (load_entries, load_bank, load_tips):
-        try:
-            result = loader()
-        except DataError as exc:
-            problems.extend(exc.problems)
-            continue
-        if loader is load_entries:
-            entries = result
-        elif loader is load_bank:
-            bank = result
+    entries: list[Entry] = []
+    bank: list[Question] = []
+    try:
+        entries = load_entries()
+    except DataError as exc:
+        problems.extend(exc.problems)
+    try:
+        bank = load_bank()
+    except DataError as exc:
+        problems.extend(exc.problems)
+    try:
+        load_tips()
+    except DataError as exc:
+        problems.extend(exc.problems)
     imported = _imported_articles(settings)
     citations = [(f"{e.file}:{e.line}", c) for e in entries for c in e.citations]
     citations += [(f"{q.file}:{q.line}", q.citation) for q in bank]
     for where, citation in citations:
         if citation.source in imported and citation.article not in imported[citation.source]:
-            problems.append(f"{where}: 已导入的《{citation.statute.title}》中没有第{citation.article}条")
+            problems.append(
+                f"{where}: 已导入的《{citation.statute.title}》中没有第{citation.article}条"
+            )
     for line in problems:
         print(line, file=sys.stderr)
     if problems:
@@ -88,8 +94,12 @@ def collect_stats(settings: Settings) -> dict[str, object]:
     create_tables(engine)
     with session_scope(engine) as session:
         statutes = [
-            {"source": s.source_key, "title": s.title, "version": s.version,
-             "articles": s.article_count}  # fmt: skip
+            {
+                "source": s.source_key,
+                "title": s.title,
+                "version": s.version,
+                "articles": s.article_count,
+            }
             for s in session.exec(select(Statute)).all()
         ]
     engine.dispose()

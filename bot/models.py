@@ -50,7 +50,7 @@ class AuditLog(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     actor_id: int = _tg_id(index=True)  # type: ignore[assignment]
     action: str = Field(index=True)
-    detail: str = Field(default="", sa_type=Text)  # type: ignore[call-overload]
+    detail: str = Field(default="", sa_type=Text)
     at: datetime = Field(default_factory=utcnow, index=True)
 
 
@@ -80,7 +80,7 @@ class StatuteArticle(SQLModel, table=True):
     statute_id: int = Field(foreign_key="statute.id", index=True, ondelete="CASCADE")
     number: int
     chapter: str = ""
-    text: str = Field(sa_type=Text)  # type: ignore[call-overload]
+    text: str = Field(sa_type=Text)
 
 
 class QuestionLog(SQLModel, table=True):
@@ -88,7 +88,7 @@ class QuestionLog(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = _tg_id(index=True)  # type: ignore[assignment]
-    text: str = Field(sa_type=Text)  # type: ignore[call-overload]
+    text: str = Field(sa_type=Text)
     outcome: str = Field(index=True)  # answered | suggested | none
     entry_id: str | None = Field(default=None, index=True)
     topic: str | None = None
@@ -116,11 +116,11 @@ class PendingQuestion(SQLModel, table=True):
     log_id: int | None = Field(default=None, foreign_key="questionlog.id", unique=True)
     user_id: int = _tg_id(index=True)  # type: ignore[assignment]
     chat_id: int = _tg_id()  # type: ignore[assignment]
-    text: str = Field(sa_type=Text)  # type: ignore[call-overload]
+    text: str = Field(sa_type=Text)
     status: str = Field(default="open", index=True)  # open | answered | dismissed
     created_at: datetime = Field(default_factory=utcnow)
     handled_by: int | None = _tg_id(default=None)  # type: ignore[assignment]
-    answer: str | None = Field(default=None, sa_type=Text)  # type: ignore[call-overload]
+    answer: str | None = Field(default=None, sa_type=Text)
     handled_at: datetime | None = None
 
 
@@ -138,7 +138,7 @@ class Campaign(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     title: str
-    description: str = Field(default="", sa_type=Text)  # type: ignore[call-overload]
+    description: str = Field(default="", sa_type=Text)
     status: str = Field(default="draft", index=True)  # draft | open | closed | published
     starts_at: datetime | None = None  # UTC; automatic opening when set
     ends_at: datetime | None = None  # UTC; automatic closing when set
@@ -151,7 +151,7 @@ class Campaign(SQLModel, table=True):
     opened_at: datetime | None = None
     closed_at: datetime | None = None
     published_at: datetime | None = None
-    outcome_text: str | None = Field(default=None, sa_type=Text)  # type: ignore[call-overload]
+    outcome_text: str | None = Field(default=None, sa_type=Text)
     outcome_file_id: str | None = None
     outcome_file_name: str | None = None
     # Per-campaign key for the pseudonymous voter ids in exports (HMAC of the user id).
@@ -239,7 +239,7 @@ class CampaignDraft(SQLModel, table=True):
 
     admin_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     step: str = "title"
-    data: str = Field(default="{}", sa_type=Text)  # type: ignore[call-overload]
+    data: str = Field(default="{}", sa_type=Text)
     updated_at: datetime = Field(default_factory=utcnow)
 
 
@@ -263,7 +263,7 @@ class Broadcast(SQLModel, table=True):
     key: str | None = Field(default=None, unique=True)  # e.g. tip:spring_festival:2027
     kind: str = "admin"  # admin | tip | campaign_announce | campaign_publish
     topic: str | None = None  # subscribers of this topic; None: explicit recipients only
-    text: str = Field(sa_type=Text)  # type: ignore[call-overload]
+    text: str = Field(sa_type=Text)
     document_file_id: str | None = None
     document_name: str | None = None
     status: str = Field(default="draft", index=True)  # draft|queued|running|done|cancelled
@@ -314,7 +314,7 @@ class CustomOccasion(SQLModel, table=True):
     key: str = Field(index=True)  # food_safety_week | spring_school | autumn_school | custom
     name: str
     day: date
-    tip_text: str | None = Field(default=None, sa_type=Text)  # type: ignore[call-overload]
+    tip_text: str | None = Field(default=None, sa_type=Text)
 
 
 # --- 监督抽考 exams -----------------------------------------------------------------------------
@@ -335,7 +335,7 @@ class Exam(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     status: str = Field(default="issued", index=True)  # issued | started | submitted | expired
-    paper: str = Field(default="{}", sa_type=Text)  # type: ignore[call-overload]
+    paper: str = Field(default="{}", sa_type=Text)
     # who opened the link first; the code is theirs from then on (None: nobody yet)
     candidate_id: int | None = _tg_id(default=None, index=True)  # type: ignore[assignment]
 
@@ -392,7 +392,7 @@ class ExamDraft(SQLModel, table=True):
 
     inspector_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     step: str = "enterprise"
-    data: str = Field(default="{}", sa_type=Text)  # type: ignore[call-overload]
+    data: str = Field(default="{}", sa_type=Text)
     prompt_id: int | None = None
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -401,7 +401,7 @@ class ExamSetting(SQLModel, table=True):
     """Exam settings changed in chat by an admin (the default paper as JSON)."""
 
     key: str = Field(primary_key=True)
-    value: str = Field(sa_type=Text)  # type: ignore[call-overload]
+    value: str = Field(sa_type=Text)
     updated_by: int | None = _tg_id(default=None)  # type: ignore[assignment]
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -410,6 +410,6 @@ class ImportedQuestion(SQLModel, table=True):
     """A question imported from an official spreadsheet; joins the YAML bank at start."""
 
     id: str = Field(primary_key=True)
-    data: str = Field(sa_type=Text)  # type: ignore[call-overload]
+    data: str = Field(sa_type=Text)
     source_file: str
     imported_at: datetime = Field(default_factory=utcnow)

@@ -27,7 +27,9 @@ def run(settings: Settings, *, webhook: bool) -> int:
         if hook is not None:
             url, secret = hook
             path = urlparse(url).path.strip("/") or "telegram"
-            logger.info("Webhook mode on %s:%s/%s", settings.webhook_listen, settings.webhook_port, path)
+            logger.info(
+                "Webhook mode on %s:%s/%s", settings.webhook_listen, settings.webhook_port, path
+            )
             app.run_webhook(
                 listen=settings.webhook_listen,
                 port=settings.webhook_port,
@@ -40,7 +42,9 @@ def run(settings: Settings, *, webhook: bool) -> int:
             logger.info("Long polling %s", settings.telegram_api_base_url.split("/bot")[0])
             app.run_polling(allowed_updates=Update.ALL_TYPES)
     except InvalidToken:
-        print("错误：Telegram 拒绝了这个令牌（TELEGRAM_BOT_TOKEN 无效或已被撤销）。", file=sys.stderr)
+        print(
+            "错误：Telegram 拒绝了这个令牌（TELEGRAM_BOT_TOKEN 无效或已被撤销）。", file=sys.stderr
+        )
         return 1
     except NetworkError as exc:
         print(

@@ -20,7 +20,7 @@ def import_statute(session: Session, parsed: ParsedStatute) -> Statute:
     if statute is None:
         statute = Statute(source_key=parsed.source_key, title=parsed.title, version=parsed.version)
     else:
-        session.exec(delete(StatuteArticle).where(col(StatuteArticle.statute_id) == statute.id))  # type: ignore[call-overload]
+        session.exec(delete(StatuteArticle).where(col(StatuteArticle.statute_id) == statute.id))
     statute.title = parsed.title
     statute.effective = parsed.effective
     statute.article_count = len(parsed.articles)

@@ -6,7 +6,14 @@ from sqlmodel import Session, col, select
 
 from bot.models import Subscription, User, utcnow
 
-__all__ = ["TOPICS", "active_subscribers", "set_topic", "toggle_topic", "topics_of", "unsubscribe_all"]
+__all__ = [
+    "TOPICS",
+    "active_subscribers",
+    "set_topic",
+    "toggle_topic",
+    "topics_of",
+    "unsubscribe_all",
+]
 
 TOPICS = ("tips", "campaigns", "results")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from functools import wraps
 from typing import Any
@@ -27,7 +27,7 @@ __all__ = [
     "user_id",
 ]
 
-HandlerFn = Callable[[Update, Context], Awaitable[None]]
+HandlerFn = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 
 @contextmanager
@@ -63,7 +63,7 @@ async def reply(
     text: str,
     markup: InlineKeyboardMarkup | None = None,
 ) -> Message | None:
-    """Send HTML text to the update's chat, split at Telegram's limit; buttons go on the last part."""
+    """Send HTML to the update's chat, split at Telegram's limit; buttons on the last part."""
     chat = update.effective_chat
     if chat is None:
         return None

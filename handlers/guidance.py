@@ -74,8 +74,10 @@ async def _answer(update: Update, context: Context, text: str) -> None:
         body = render("answer", entry=entry, chosen=False, asked_preview="")
         await reply(update, body, _answer_markup(context, entry, asked.log_id))
     elif result.outcome is Outcome.SUGGESTED:
-        rows = [[button(f"{i}. {h.entry.question[:50]}", f"ans:q:{h.entry.id}")]
-                for i, h in enumerate(result.hits, 1)]  # fmt: skip
+        rows = [
+            [button(f"{i}. {h.entry.question[:50]}", f"ans:q:{h.entry.id}")]
+            for i, h in enumerate(result.hits, 1)
+        ]
         rows.append([button(label("leave_question"), f"ans:leave:{asked.log_id}")])
         await reply(update, render("suggestions", hits=result.hits), keyboard(rows))
     else:
@@ -175,7 +177,9 @@ async def feedback(update: Update, context: Context) -> None:
     _, _, raw_id, raw_flag = update.callback_query.data.split(":")
     log_id, helpful = parse_int(raw_id) or 0, raw_flag == "1"
     with db(context) as session:
-        ok = guidance.record_feedback(session, log_id=log_id, user_id=user_id(update), helpful=helpful)
+        ok = guidance.record_feedback(
+            session, log_id=log_id, user_id=user_id(update), helpful=helpful
+        )
     if not ok:
         await answer_query(update, render("stale_button"), alert=True)
         return
@@ -227,8 +231,10 @@ async def topic_page(update: Update, context: Context) -> None:
         await answer_query(update, render("stale_button"), alert=True)
         return
     shown = entries[page * TOPIC_PAGE : (page + 1) * TOPIC_PAGE]
-    rows = [[button(f"{page * TOPIC_PAGE + i}. {e.question[:50]}", f"ans:q:{e.id}")]
-            for i, e in enumerate(shown, 1)]  # fmt: skip
+    rows = [
+        [button(f"{page * TOPIC_PAGE + i}. {e.question[:50]}", f"ans:q:{e.id}")]
+        for i, e in enumerate(shown, 1)
+    ]
     nav = []
     if page > 0:
         nav.append(button("⬅️", f"top:t:{number}:{page - 1}"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
@@ -35,8 +35,19 @@ __all__ = ["FEATURE", "HANDLERS", "MENU_ACTIONS", "STARTUP", "TEXT_INTERCEPTORS"
 
 FEATURE = "tips"
 MAX_BROADCAST = 3500
-_KINDS = {"admin": "群发", "tip": "节日提示", "campaign_announce": "活动宣传", "campaign_publish": "结果公示"}
-_STATUSES = {"draft": "草稿", "queued": "排队中", "running": "发送中", "done": "已完成", "cancelled": "已取消"}
+_KINDS = {
+    "admin": "群发",
+    "tip": "节日提示",
+    "campaign_announce": "活动宣传",
+    "campaign_publish": "结果公示",
+}
+_STATUSES = {
+    "draft": "草稿",
+    "queued": "排队中",
+    "running": "发送中",
+    "done": "已完成",
+    "cancelled": "已取消",
+}
 
 
 def _today(context: Context) -> date:
@@ -58,7 +69,10 @@ async def tips(update: Update, context: Context) -> None:
 
 def _subscribe_markup(active: set[str]) -> InlineKeyboardMarkup | None:
     return keyboard(
-        [[button(("✅ " if t in active else "⬜ ") + label(f"topic_{t}"), f"sub:t:{t}")] for t in TOPICS]
+        [
+            [button(("✅ " if t in active else "⬜ ") + label(f"topic_{t}"), f"sub:t:{t}")]
+            for t in TOPICS
+        ]
     )
 
 
@@ -80,7 +94,9 @@ async def toggle(update: Update, context: Context) -> None:
     if state is None:
         await answer_query(update, render("stale_button"), alert=True)
         return
-    await answer_query(update, ("已订阅" if state else "已退订") + label(f"topic_{query.data.split(':')[2]}"))
+    await answer_query(
+        update, ("已订阅" if state else "已退订") + label(f"topic_{query.data.split(':')[2]}")
+    )
     await query.edit_message_reply_markup(_subscribe_markup(active))
 
 
@@ -99,7 +115,9 @@ async def _occasion_or_help(update: Update, context: Context) -> Any:
     with db(context) as session:
         occasion = find_occasion(session, wanted, _today(context)) if wanted else None
     if occasion is None:
-        await reply(update, render("tips_unknown", wanted=wanted or "（空）", names=list(NAMES.values())))
+        await reply(
+            update, render("tips_unknown", wanted=wanted or "（空）", names=list(NAMES.values()))
+        )
     return occasion
 
 
@@ -114,9 +132,18 @@ async def _preview(update: Update, context: Context, *, confirm: bool) -> None:
     settings = context.bot_data.settings
     with db(context) as session:
         subscribers = len(active_subscribers(session, "tips"))
-    at = push_time(occasion.day, days_before=settings.tip_days_before, at=settings.tip_push_time, tz=settings.tz)
-    head = render("tips_preview", occasion=occasion, push_at=at, subscribers=subscribers, confirm=confirm)
-    markup = keyboard([[button(label("send_now"), f"tip:send:{occasion.key}:{occasion.day.isoformat()}")]])
+    at = push_time(
+        occasion.day,
+        days_before=settings.tip_days_before,
+        at=settings.tip_push_time,
+        tz=settings.tz,
+    )
+    head = render(
+        "tips_preview", occasion=occasion, push_at=at, subscribers=subscribers, confirm=confirm
+    )
+    markup = keyboard(
+        [[button(label("send_now"), f"tip:send:{occasion.key}:{occasion.day.isoformat()}")]]
+    )
     await reply(update, head)
     await reply(update, text, markup if confirm else None)
 
@@ -147,9 +174,14 @@ async def tips_send_confirmed(update: Update, context: Context) -> None:
             await answer_query(update, render("stale_button"), alert=True)
             return
         broadcast = bc.create_broadcast(
-            session, kind="tip", topic="tips", text=text, created_by=admin,
-            progress_chat_id=admin, key=f"tip:{key}:{day}:manual:{query.message.message_id if query.message else 0}",
-        )  # fmt: skip
+            session,
+            kind="tip",
+            topic="tips",
+            text=text,
+            created_by=admin,
+            progress_chat_id=admin,
+            key=f"tip:{key}:{day}:manual:{query.message.message_id if query.message else 0}",
+        )
         audit(session, actor_id=admin, action="tips:send", detail=f"{key} {day} #{broadcast.id}")
     await answer_query(update)
     await query.edit_message_reply_markup(None)
@@ -159,10 +191,13 @@ async def tips_send_confirmed(update: Update, context: Context) -> None:
 
 @require_admin
 async def occasion_set(update: Update, context: Context) -> None:
-    """/occasion_set <spring_school|autumn_school|food_safety_week|名称> <YYYY-MM-DD> [提示正文]."""
+    """/occasion_set <spring_school|autumn_school|food_safety_week|名称> <日期> [提示正文]."""
     parts = args_text(context).split(maxsplit=2)
-    error = render("bad_usage", usage="/occasion_set 节日 YYYY-MM-DD [自定义活动的提示正文]",
-                   hint="节日：" + "、".join(f"{k}（{NAMES[k]}）" for k in ADMIN_SET) + "，或自定义名称")  # fmt: skip
+    error = render(
+        "bad_usage",
+        usage="/occasion_set 节日 YYYY-MM-DD [自定义活动的提示正文]",
+        hint="节日：" + "、".join(f"{k}（{NAMES[k]}）" for k in ADMIN_SET) + "，或自定义名称",
+    )
     try:
         day = date.fromisoformat(parts[1]) if len(parts) >= 2 else None
     except ValueError:
@@ -177,20 +212,25 @@ async def occasion_set(update: Update, context: Context) -> None:
         return
     with db(context) as session:
         row = set_custom_occasion(
-            session, key=keyed if known else "custom", day=day,
-            name=None if known else parts[0][:30], text=None if known else parts[2][:MAX_BROADCAST],
-        )  # fmt: skip
+            session,
+            key=keyed if known else "custom",
+            day=day,
+            name=None if known else parts[0][:30],
+            text=None if known else parts[2][:MAX_BROADCAST],
+        )
         audit(session, actor_id=user_id(update), action="occasion:set", detail=f"{row.key} {day}")
     await schedule_pushes(context.application)
     settings = context.bot_data.settings
-    at = push_time(day, days_before=settings.tip_days_before, at=settings.tip_push_time, tz=settings.tz)
+    at = push_time(
+        day, days_before=settings.tip_days_before, at=settings.tip_push_time, tz=settings.tz
+    )
     await reply(update, render("occasion_set", occasion=row, push_at=at, error=""))
 
 
-# --- admins: broadcasts ---------------------------------------------------------------------------
+# --- admins: broadcasts -------------------------------------------------------------------
 
 
-def _draft_of(session: Any, admin: int) -> Broadcast | None:
+def _draft_of(session: Session, admin: int) -> Broadcast | None:
     return session.exec(
         select(Broadcast)
         .where(Broadcast.created_by == admin, Broadcast.status == "draft")
@@ -203,8 +243,9 @@ async def broadcast_new(update: Update, context: Context) -> None:
     """/broadcast — start composing; the next text becomes the message (kept as a draft row)."""
     admin = user_id(update)
     with db(context) as session:
-        draft = _draft_of(session, admin) or Broadcast(kind="admin", text="", status="draft",
-                                                      created_by=admin, progress_chat_id=admin)  # fmt: skip
+        draft = _draft_of(session, admin) or Broadcast(
+            kind="admin", text="", status="draft", created_by=admin, progress_chat_id=admin
+        )
         draft.text = ""
         session.add(draft)
         session.commit()
@@ -222,7 +263,9 @@ async def broadcast_text(update: Update, context: Context) -> bool:
             return False
         text = update.message.text_html or ""
         if len(text) > MAX_BROADCAST:
-            await reply(update, render("broadcast_too_long", length=len(text), limit=MAX_BROADCAST))
+            await reply(
+                update, render("broadcast_too_long", length=len(text), limit=MAX_BROADCAST)
+            )
             return True
         draft.text = text
         session.add(draft)
@@ -233,13 +276,27 @@ async def broadcast_text(update: Update, context: Context) -> bool:
 
 async def _show_draft(update: Update, context: Context, draft: Broadcast) -> None:
     with db(context) as session:
-        count = len(active_subscribers(session, draft.topic)) if draft.topic and draft.topic != "all" else None
+        count = (
+            len(active_subscribers(session, draft.topic))
+            if draft.topic and draft.topic != "all"
+            else None
+        )
     topics = [*TOPICS, "all"]
-    rows = [[button(label("choose_topic", name=label(f"topic_{t}")), f"bc:topic:{draft.id}:{t}")] for t in topics]
+    rows = [
+        [button(label("choose_topic", name=label(f"topic_{t}")), f"bc:topic:{draft.id}:{t}")]
+        for t in topics
+    ]
     if draft.topic:
         rows = [[button(label("send_now"), f"bc:go:{draft.id}")], *rows]
-    await reply(update, render("broadcast_preview", b=draft, topic_name=label(f"topic_{draft.topic}") if draft.topic else "",
-                               count=count if count is not None else "全部"))  # fmt: skip
+    await reply(
+        update,
+        render(
+            "broadcast_preview",
+            b=draft,
+            topic_name=label(f"topic_{draft.topic}") if draft.topic else "",
+            count=count if count is not None else "全部",
+        ),
+    )
     await reply(update, draft.text, keyboard(rows))
 
 
@@ -251,7 +308,12 @@ async def broadcast_topic(update: Update, context: Context) -> None:
     _, _, raw_id, topic = query.data.split(":")
     with db(context) as session:
         draft = session.get(Broadcast, parse_int(raw_id) or 0)
-        if draft is None or draft.status != "draft" or draft.created_by != user_id(update) or topic not in (*TOPICS, "all"):
+        if (
+            draft is None
+            or draft.status != "draft"
+            or draft.created_by != user_id(update)
+            or topic not in (*TOPICS, "all")
+        ):
             await answer_query(update, render("stale_button"), alert=True)
             return
         draft.topic = topic
@@ -269,13 +331,20 @@ async def broadcast_go(update: Update, context: Context) -> None:
     admin = user_id(update)
     with db(context) as session:
         draft = session.get(Broadcast, parse_int(query.data.split(":")[2]) or 0)
-        if draft is None or draft.status != "draft" or draft.created_by != admin or not draft.topic:
+        if (
+            draft is None
+            or draft.status != "draft"
+            or draft.created_by != admin
+            or not draft.topic
+        ):
             await answer_query(update, render("stale_button"), alert=True)
             return
         draft.status = "queued"
         session.add(draft)
         session.commit()
-        audit(session, actor_id=admin, action="broadcast:start", detail=f"#{draft.id} {draft.topic}")
+        audit(
+            session, actor_id=admin, action="broadcast:start", detail=f"#{draft.id} {draft.topic}"
+        )
     await answer_query(update)
     await query.edit_message_reply_markup(None)
     await reply(update, render("broadcast_started", b=draft))
@@ -298,7 +367,9 @@ async def broadcast_cancel(update: Update, context: Context) -> None:
     with db(context) as session:
         cancelled = bc.cancel_broadcast(session, number) if number else None
         if cancelled is not None:
-            audit(session, actor_id=user_id(update), action="broadcast:cancel", detail=f"#{number}")
+            audit(
+                session, actor_id=user_id(update), action="broadcast:cancel", detail=f"#{number}"
+            )
     await reply(update, render("broadcast_cancelled", b=cancelled, id=number or "?"))
 
 

@@ -16,9 +16,17 @@ MAX_ANSWER = 400
 MIN_PARAPHRASES = 4
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 _FIELDS = {
-    "id", "topic", "question", "paraphrases", "answer", "detail",
-    "business_types", "tags", "citations", "__line__",
-}  # fmt: skip
+    "id",
+    "topic",
+    "question",
+    "paraphrases",
+    "answer",
+    "detail",
+    "business_types",
+    "tags",
+    "citations",
+    "__line__",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +60,10 @@ class Entry:
 
     def applies_to(self, business_type: str | None) -> bool:
         """True when the entry binds or concerns this kind of business."""
-        return business_type is None or "all" in self.business_types or (
-            business_type in self.business_types
+        return (
+            business_type is None
+            or "all" in self.business_types
+            or (business_type in self.business_types)
         )
 
 
@@ -94,7 +104,9 @@ def _entry(item: Any, path: Path, problems: Problems) -> Entry | None:
             problems.add(path, line, f"缺少 {key}")
     answer = str(item.get("answer", "")).strip()
     if len(answer) > MAX_ANSWER:
-        problems.add(path, line, f"answer 有 {len(answer)} 字，超过 {MAX_ANSWER} 字；长内容放 detail")
+        problems.add(
+            path, line, f"answer 有 {len(answer)} 字，超过 {MAX_ANSWER} 字；长内容放 detail"
+        )
     if item.get("topic") not in topics():
         problems.add(path, line, f"topic {item.get('topic')!r} 不在 topics.yaml 中")
     paraphrases = _strings(item.get("paraphrases"))
@@ -163,4 +175,3 @@ def load_entries(directory: Path | None = None) -> list[Entry]:
             entries.append(entry)
     problems.raise_if_any()
     return entries
-

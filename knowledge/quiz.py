@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import re
 from dataclasses import dataclass
@@ -69,7 +70,11 @@ def _answer(kind: str, raw: Any, n_options: int) -> frozenset[int] | None:
     if kind == "judge":
         table = {"对": 0, "正确": 0, "√": 0, "TRUE": 0, "错": 1, "错误": 1, "×": 1, "FALSE": 1}
         return frozenset({table[text]}) if text in table else None
-    if not text or any(ch not in _LETTERS[:n_options] for ch in text) or len(set(text)) != len(text):
+    if (
+        not text
+        or any(ch not in _LETTERS[:n_options] for ch in text)
+        or len(set(text)) != len(text)
+    ):
         return None
     picked = frozenset(_LETTERS.index(ch) for ch in text)
     if kind == "single" and len(picked) != 1:
@@ -153,14 +158,18 @@ def question_from_fields(
     )
 
 
-def _dedupe(questions: list[Question], problems: Problems, path_of: dict[str, Path]) -> list[Question]:
+def _dedupe(
+    questions: list[Question], problems: Problems, path_of: dict[str, Path]
+) -> list[Question]:
     ids: dict[str, Question] = {}
     stems: dict[str, Question] = {}
     kept: list[Question] = []
     for q in questions:
         stem_key = re.sub(r"[\s\W_]+", "", q.stem)
         if q.id in ids:
-            problems.add(path_of[q.file], q.line, f"id {q.id!r} 与 {ids[q.id].file}:{ids[q.id].line} 重复")
+            problems.add(
+                path_of[q.file], q.line, f"id {q.id!r} 与 {ids[q.id].file}:{ids[q.id].line} 重复"
+            )
         elif stem_key in stems:
             other = stems[stem_key]
             problems.add(path_of[q.file], q.line, f"题干与 {other.file}:{other.line} 重复")
@@ -170,7 +179,9 @@ def _dedupe(questions: list[Question], problems: Problems, path_of: dict[str, Pa
     return kept
 
 
-def load_bank(directory: Path | None = None, extra: list[Question] | None = None) -> list[Question]:
+def load_bank(
+    directory: Path | None = None, extra: list[Question] | None = None
+) -> list[Question]:
     """Every quiz/*.yaml (plus imported questions); raise DataError listing all problems."""
     folder = directory or DATA_DIR / "quiz"
     problems = Problems()
@@ -201,16 +212,32 @@ def load_bank(directory: Path | None = None, extra: list[Question] | None = None
 
 
 _SHEET_COLUMNS = {
-    "编号": "id", "题型": "type", "题干": "stem", "答案": "answer", "解析": "explanation",
-    "行业": "sectors", "岗位": "roles", "难度": "difficulty", "主题": "topic",
-    "依据": "source", "条号": "article",
-}  # fmt: skip
-_TYPE_NAMES = {"单选": "single", "单选题": "single", "多选": "multiple", "多选题": "multiple",
-               "判断": "judge", "判断题": "judge"}  # fmt: skip
-_SECTOR_NAMES = {v: k for k, v in SECTORS.items()} | {k: k for k in SECTORS}
-_ROLE_NAMES = {"总监": "director", "安全员": "officer"} | {v: k for k, v in ROLES.items()} | {
-    k: k for k in ROLES
+    "编号": "id",
+    "题型": "type",
+    "题干": "stem",
+    "答案": "answer",
+    "解析": "explanation",
+    "行业": "sectors",
+    "岗位": "roles",
+    "难度": "difficulty",
+    "主题": "topic",
+    "依据": "source",
+    "条号": "article",
 }
+_TYPE_NAMES = {
+    "单选": "single",
+    "单选题": "single",
+    "多选": "multiple",
+    "多选题": "multiple",
+    "判断": "judge",
+    "判断题": "judge",
+}
+_SECTOR_NAMES = {v: k for k, v in SECTORS.items()} | {k: k for k in SECTORS}
+_ROLE_NAMES = (
+    {"总监": "director", "安全员": "officer"}
+    | {v: k for k, v in ROLES.items()}
+    | {k: k for k in ROLES}
+)
 
 
 def _rows(path: Path) -> list[dict[str, Any]]:
@@ -233,12 +260,14 @@ def _split(value: Any, table: dict[str, str]) -> list[str]:
 
 
 def load_sheet(path: Path, *, id_prefix: str = "imp") -> tuple[list[Question], list[str]]:
-    """Read an official bank from xlsx or CSV (columns: 题型 题干 选项A-F 答案 解析 行业 岗位 …)."""
+    """Read an official bank from xlsx or CSV (题型 题干 选项A-F 答案 解析 行业 岗位 …)."""
     problems = Problems()
     questions: list[Question] = []
     for number, row in enumerate(_rows(path), start=2):
         row = {str(k).strip(): v for k, v in row.items() if k}
-        fields: dict[str, Any] = {_SHEET_COLUMNS[k]: v for k, v in row.items() if k in _SHEET_COLUMNS}
+        fields: dict[str, Any] = {
+            _SHEET_COLUMNS[k]: v for k, v in row.items() if k in _SHEET_COLUMNS
+        }
         fields["type"] = _TYPE_NAMES.get(str(fields.get("type", "")).strip(), fields.get("type"))
         fields["id"] = str(fields.get("id") or f"{id_prefix}-{number - 1:04d}").strip().lower()
         options = [row.get(f"选项{ch}") for ch in _LETTERS]
@@ -250,11 +279,12 @@ def load_sheet(path: Path, *, id_prefix: str = "imp") -> tuple[list[Question], l
         except ValueError:
             fields["difficulty"] = fields.get("difficulty")
         article = fields.pop("article", None)
-        try:
+        with contextlib.suppress(ValueError):  # a non-number stays and fails validation
             article = int(str(article).strip()) if article not in (None, "") else None
-        except ValueError:
-            pass
-        fields["citation"] = {"source": str(fields.pop("source", "") or "").strip(), "article": article}
+        fields["citation"] = {
+            "source": str(fields.pop("source", "") or "").strip(),
+            "article": article,
+        }
         q = question_from_fields(fields, path, number, problems)
         if q is not None:
             questions.append(q)

@@ -144,7 +144,7 @@ class _CharSpace:
         return matrix / np.maximum(np.sqrt(norms), 1e-9)
 
     def query(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """(column indexes, unit weights) of the question's known grams; unknown ones count in the norm."""
+        """Column indexes and unit weights of the known grams (unknown ones count in the norm)."""
         grams = self.grams(text)
         cols, vals, norm = [], [], 0.0
         for g, k in grams.items():
@@ -165,7 +165,10 @@ class KnowledgeIndex:
     B = 0.75
 
     def __init__(
-        self, entries: list[Entry], analyzer: Analyzer | None = None, model: RankerModel | None = None
+        self,
+        entries: list[Entry],
+        analyzer: Analyzer | None = None,
+        model: RankerModel | None = None,
     ) -> None:
         self.entries = entries
         self.by_id = {e.id: e for e in entries}
@@ -173,11 +176,19 @@ class KnowledgeIndex:
         self.model = model or RankerModel.load()
         a = self.analyzer
         asked = [[e.question, *e.paraphrases] for e in entries]
-        self._chars = _CharSpace(a, [[*texts, *e.tags] for texts, e in zip(asked, entries, strict=True)])
-        self._string_owner = np.array([i for i, texts in enumerate(asked) for _ in texts], np.int64)
+        self._chars = _CharSpace(
+            a, [[*texts, *e.tags] for texts, e in zip(asked, entries, strict=True)]
+        )
+        self._string_owner = np.array(
+            [i for i, texts in enumerate(asked) for _ in texts], np.int64
+        )
         self._strings_of = [[a.compact(t) for t in texts] for texts in asked]
-        self._string_matrix = self._chars.rows([self._chars.grams(t) for texts in asked for t in texts])
-        self._answer_matrix = self._chars.rows([self._chars.grams(e.answer + e.detail) for e in entries])
+        self._string_matrix = self._chars.rows(
+            [self._chars.grams(t) for texts in asked for t in texts]
+        )
+        self._answer_matrix = self._chars.rows(
+            [self._chars.grams(e.answer + e.detail) for e in entries]
+        )
         self._tf: list[Counter[str]] = []
         self._answer_terms: list[frozenset[str]] = []
         self._bigrams: list[set[str]] = []
@@ -199,9 +210,11 @@ class KnowledgeIndex:
         self._lengths = [sum(tf.values()) for tf in self._tf]
         self._avg_len = sum(self._lengths) / max(n, 1)
         self._weights = np.array(self.model.weights, np.float64)
-        self._vocabulary = set(self._idf) | set().union(*self._answer_terms) | {
-            w for e in entries for w in a.tokens(e.detail)
-        }
+        self._vocabulary = (
+            set(self._idf)
+            | set().union(*self._answer_terms)
+            | {w for e in entries for w in a.tokens(e.detail)}
+        )
         lines = (DATA_DIR / "out_of_scope.txt").read_text(encoding="utf-8").splitlines()
         self._foreign = tuple(w.strip() for w in lines if w.strip() and not w.startswith("#"))
 
@@ -217,7 +230,7 @@ class KnowledgeIndex:
         text = self.analyzer.normalize(query)
         return any(word in text for word in self._foreign)
 
-    # -- features --------------------------------------------------------------------------------
+    # -- features ------------------------------------------------------------------------------
 
     def _idf_of(self, term: str) -> float:
         return self._idf.get(term, self._unknown_idf)
@@ -234,7 +247,7 @@ class KnowledgeIndex:
                 scores[i] += idf * tf * (self.K1 + 1) / norm
         return scores
 
-    def _coverage(self, i: int, terms: set[str], bigrams: set[str]) -> float:
+    def _coverage(self, i: int, terms: set[str]) -> float:
         total = sum(self._idf_of(t) for t in terms)
         if total == 0:
             return 0.0
@@ -267,7 +280,6 @@ class KnowledgeIndex:
         np.maximum.at(char_best, self._string_owner, per_string)
         bm25 = self._bm25(terms)
         top_bm25 = max(bm25.values(), default=0.0) or 1.0
-        bigrams = a.bigrams(compact)
         cheap = char_doc + char_best
         for i, value in bm25.items():
             cheap[i] += value / top_bm25
@@ -279,19 +291,26 @@ class KnowledgeIndex:
             own = self._strings_of[i]
             fz = max(fuzz.ratio(compact, s) for s in own) / 100
             pr = max(fuzz.partial_ratio(s, compact) for s in own) / 100
-            coverage = self._coverage(i, terms, bigrams)
+            coverage = self._coverage(i, terms)
             features = (
-                coverage, bm25.get(i, 0.0) / top_bm25, float(char_doc[i]), float(char_best[i]),
-                float(char_answer[i]), fz, pr,
-            )  # fmt: skip
+                coverage,
+                bm25.get(i, 0.0) / top_bm25,
+                float(char_doc[i]),
+                float(char_best[i]),
+                float(char_answer[i]),
+                fz,
+                pr,
+            )
             score = float(np.dot(self._weights, features))
             hits.append(Hit(self.entries[i], round(score, 4), coverage, features))
         hits.sort(key=lambda h: (-h.score, h.entry.id))
         return hits
 
-    # -- public API --------------------------------------------------------------------------------
+    # -- public API ----------------------------------------------------------------------------
 
-    def search(self, query: str, *, business_type: str | None = None, limit: int = 3) -> SearchResult:
+    def search(
+        self, query: str, *, business_type: str | None = None, limit: int = 3
+    ) -> SearchResult:
         """Rank entries for a question and decide: answer, suggest (您是不是想问), or decline."""
         hits = self._rank(query)
         if not hits:
@@ -301,14 +320,21 @@ class KnowledgeIndex:
             bonus = 0.15
             hits = sorted(
                 hits,
-                key=lambda h: (-(h.score + (bonus if h.entry.applies_to(business_type) else 0.0)), h.entry.id),
+                key=lambda h: (
+                    -(h.score + (bonus if h.entry.applies_to(business_type) else 0.0)),
+                    h.entry.id,
+                ),
             )
         best = hits[0]
-        runner_up = next((h.score for h in hits[1:] if h.entry.id != best.entry.id), best.score - 1)
+        runner_up = next(
+            (h.score for h in hits[1:] if h.entry.id != best.entry.id), best.score - 1
+        )
         known = self.known_share(query)
         if self.is_foreign(query):
             return SearchResult(Outcome.NONE, ())
-        confidence = self.model.confidence(best.score, best.score - runner_up, best.coverage, known)
+        confidence = self.model.confidence(
+            best.score, best.score - runner_up, best.coverage, known
+        )
         if confidence >= self.model.answer_at:
             return SearchResult(Outcome.ANSWERED, tuple(hits[:limit]), confidence)
         if confidence >= self.model.suggest_at:

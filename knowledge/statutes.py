@@ -20,8 +20,20 @@ from knowledge.vocab import sources
 
 __all__ = ["ParsedStatute", "cn_to_int", "parse_statute", "parse_statute_file"]
 
-_CN = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
-       "七": 7, "八": 8, "九": 9}  # fmt: skip
+_CN = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _UNITS = {"十": 10, "百": 100, "千": 1000}
 _NUM = r"[零〇一二两三四五六七八九十百千\d]+"
 _ARTICLE = re.compile(
@@ -121,11 +133,9 @@ def parse_statute(text: str, *, file_name: str = "") -> ParsedStatute:
             continue
         if line.startswith(("原文链接", "来源：", "来源:")):
             break
-        chapter_match = _CHAPTER.match(raw)
-        if chapter_match and "条" not in line[: line.find("章") + 1 if "章" in line else 0]:
-            if not _ARTICLE.match(raw):
-                chapter = line
-                continue
+        if _CHAPTER.match(raw) and not _ARTICLE.match(raw):
+            chapter = line
+            continue
         match = _ARTICLE.match(raw)
         if match:
             try:
@@ -166,7 +176,9 @@ def parse_statute(text: str, *, file_name: str = "") -> ParsedStatute:
         effective=effective,
         articles=articles,
         chapters=chapters,
-        declared_count=int(declared) if isinstance(declared, int | str) and str(declared).isdigit() else None,
+        declared_count=int(declared)
+        if isinstance(declared, int | str) and str(declared).isdigit()
+        else None,
     )
 
 

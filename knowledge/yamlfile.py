@@ -62,7 +62,7 @@ def load_with_lines(path: Path, problems: Problems) -> Any:
     """Parse one YAML file; a syntax error becomes a problem with its line, result None."""
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.load(fh, Loader=_LineLoader)  # noqa: S506 (SafeLoader subclass)
+            return yaml.load(fh, Loader=_LineLoader)
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         problems.add(path, line, f"YAML 语法错误：{exc.problem}")

@@ -85,15 +85,18 @@ def _retry_seconds(exc: RetryAfter) -> float:
 
 
 async def _send(app: Any, broadcast: Broadcast, chat_id: int) -> Message:
+    message: Message
     if broadcast.document_file_id:
-        return await app.bot.send_document(
+        message = await app.bot.send_document(
             chat_id,
             broadcast.document_file_id,
             caption=broadcast.text[:1024] or None,
             filename=broadcast.document_name,
             rate_limit_args=NO_RETRY,
         )
-    return await app.bot.send_message(chat_id, broadcast.text, rate_limit_args=NO_RETRY)
+    else:
+        message = await app.bot.send_message(chat_id, broadcast.text, rate_limit_args=NO_RETRY)
+    return message
 
 
 async def _deliver(app: Any, run: _Run, delivery_id: int, chat_id: int) -> None:
@@ -139,7 +142,9 @@ async def _report(app: Any, run: _Run, *, final: bool) -> None:
     """Edit the admin's progress message (at most every PROGRESS_EVERY seconds)."""
     broadcast = run.broadcast
     now = time.monotonic()
-    if broadcast.progress_chat_id is None or (not final and now - run.last_progress < PROGRESS_EVERY):
+    if broadcast.progress_chat_id is None or (
+        not final and now - run.last_progress < PROGRESS_EVERY
+    ):
         return
     run.last_progress = now
     assert broadcast.id is not None
@@ -197,7 +202,9 @@ async def run_broadcast(app: Any, broadcast_id: int) -> None:
         recovered = svc.recover_inflight(session, broadcast_id)
         svc.add_subscribers(session, broadcast)
     if recovered:
-        logger.warning("Broadcast %s: %s in-flight deliveries marked uncertain", broadcast_id, recovered)
+        logger.warning(
+            "Broadcast %s: %s in-flight deliveries marked uncertain", broadcast_id, recovered
+        )
     run = _Run(broadcast, Pacer(app.bot_data.settings.broadcast_rate))
     in_flight: set[asyncio.Task[None]] = set()
     limit = asyncio.Semaphore(MAX_IN_FLIGHT)
@@ -206,8 +213,12 @@ async def run_broadcast(app: Any, broadcast_id: int) -> None:
     while app.running and await _wait_for_quiet_end(app, run):
         with session_scope(engine) as session:
             status = svc.renew_lease(session, broadcast_id, now=utcnow(), lease=LEASE)
-            batch = [] if status != "running" else svc.claim_deliveries(
-                session, broadcast_id, max(1, int(app.bot_data.settings.broadcast_rate))
+            batch = (
+                []
+                if status != "running"
+                else svc.claim_deliveries(
+                    session, broadcast_id, max(1, int(app.bot_data.settings.broadcast_rate))
+                )
             )
             if not batch and status == "running":
                 svc.add_subscribers(session, broadcast)  # someone subscribed meanwhile
@@ -227,7 +238,8 @@ async def run_broadcast(app: Any, broadcast_id: int) -> None:
             assert delivery.id is not None
             task = asyncio.create_task(_deliver(app, run, delivery.id, delivery.chat_id))
             in_flight.add(task)
-            task.add_done_callback(lambda t: (in_flight.discard(t), limit.release()))
+            task.add_done_callback(in_flight.discard)
+            task.add_done_callback(lambda _: limit.release())
         await _report(app, run, final=False)
     if in_flight:
         await asyncio.gather(*in_flight, return_exceptions=True)

@@ -62,7 +62,10 @@ class Occasion:
 
 @cache
 def _holidays(year: int) -> dict[date, str]:
-    return dict(holidays.China(years=year, language="zh_CN").items())
+    table: dict[date, str] = dict(
+        holidays.country_holidays("CN", years=year, language="zh_CN").items()
+    )
+    return table
 
 
 def _lunar(year: int, month: int, day: int) -> date:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from bot.config import Settings
 from bot.db import create_tables, make_engine, session_scope
@@ -22,9 +23,11 @@ def print_calendar(settings: Settings, year: int, *, as_json: bool) -> int:
     with session_scope(engine) as session:
         occasions = calendar_rows(session, year)
     engine.dispose()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for o in occasions:
-        at = push_time(o.day, days_before=settings.tip_days_before, at=settings.tip_push_time, tz=settings.tz)
+        at = push_time(
+            o.day, days_before=settings.tip_days_before, at=settings.tip_push_time, tz=settings.tz
+        )
         rows.append(
             {
                 "occasion": o.name,
@@ -42,7 +45,9 @@ def print_calendar(settings: Settings, year: int, *, as_json: bool) -> int:
     for r in rows:
         line = f"{r['date']}  {r['occasion']:<14}推送 {r['push_at'][:16].replace('T', ' ')}"
         if r["days_off"]:
-            line += f"  放假 {r['days_off'][0][5:]}~{r['days_off'][-1][5:]}（{len(r['days_off'])}天）"
+            line += (
+                f"  放假 {r['days_off'][0][5:]}~{r['days_off'][-1][5:]}（{len(r['days_off'])}天）"
+            )
         if r["workdays"]:
             line += "  调休上班 " + "、".join(d[5:] for d in r["workdays"])
         print(line)

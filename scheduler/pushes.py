@@ -29,7 +29,9 @@ logger = logging.getLogger(__name__)
 def render_tip(app: Any, occasion: Occasion) -> str | None:
     """The tip message for an occasion (None when there is no tip for it)."""
     if occasion.custom_text:
-        return render("tip_custom", name=occasion.name, day=occasion.day, text=occasion.custom_text)
+        return render(
+            "tip_custom", name=occasion.name, day=occasion.day, text=occasion.custom_text
+        )
     tip = app.bot_data.tips.get(occasion.key)
     if tip is None:
         return None
@@ -77,7 +79,7 @@ async def send_push(app: Any, push_id: int) -> int | None:
 
 async def _push_job(context: Context) -> None:
     assert context.job is not None
-    await send_push(context.application, int(context.job.data))  # type: ignore[arg-type]
+    await send_push(context.application, int(str(context.job.data)))
 
 
 async def schedule_pushes(app: Any, *, now: datetime | None = None) -> None:
@@ -103,12 +105,22 @@ async def schedule_pushes(app: Any, *, now: datetime | None = None) -> None:
                 job_kwargs={"id": name, "replace_existing": True, "misfire_grace_time": None},
             )
         elif decision.action == "send":
-            logger.info("Push %s (%s %s) was due while down: sending now", push.id, push.occasion, push.year)
+            logger.info(
+                "Push %s (%s %s) was due while down: sending now",
+                push.id,
+                push.occasion,
+                push.year,
+            )
             await send_push(app, push.id)
         else:
             with session_scope(app.bot_data.engine) as session:
                 claim_push(session, push.id, status="dropped", note="停机期间错过，节日已开始")
-            logger.warning("Push %s (%s %s) missed and the occasion began: dropped", push.id, push.occasion, push.year)
+            logger.warning(
+                "Push %s (%s %s) missed and the occasion began: dropped",
+                push.id,
+                push.occasion,
+                push.year,
+            )
 
 
 async def _daily(context: Context) -> None:
@@ -123,8 +135,12 @@ async def setup_jobs(app: Any) -> None:
     """Start-up hook: resume broadcasts, schedule pushes, and keep both fresh."""
     await resume_all(app)
     await schedule_pushes(app)
-    app.job_queue.run_daily(_daily, time=time(0, 5), name="tips:daily",
-                            job_kwargs={"id": "tips:daily", "replace_existing": True})  # fmt: skip
+    app.job_queue.run_daily(
+        _daily,
+        time=time(0, 5),
+        name="tips:daily",
+        job_kwargs={"id": "tips:daily", "replace_existing": True},
+    )
     # Broadcasts queued by the CLI or by another worker are picked up within a minute.
     app.job_queue.run_repeating(
         _resume,
@@ -133,4 +149,3 @@ async def setup_jobs(app: Any) -> None:
         name="broadcasts:resume",
         job_kwargs={"id": "broadcasts:resume", "replace_existing": True},
     )
-

@@ -59,9 +59,7 @@ def calendar_rows(session: Session, year: int) -> list[Occasion]:
     return occasions_for_year(year, custom_rows(session))
 
 
-def ensure_schedule(
-    session: Session, settings: Settings, years: list[int], *, today: date
-) -> int:
+def ensure_schedule(session: Session, settings: Settings, years: list[int], *, today: date) -> int:
     """Create the missing rows for occasions after today; returns how many were added."""
     have = {
         (r.occasion, r.year)
@@ -70,7 +68,9 @@ def ensure_schedule(
     added = 0
     for year in years:
         for occasion in calendar_rows(session, year):
-            key = occasion.key if occasion.key != "custom" else f"custom-{occasion.day.isoformat()}"
+            key = (
+                occasion.key if occasion.key != "custom" else f"custom-{occasion.day.isoformat()}"
+            )
             if (key, year) in have or occasion.day <= today:
                 continue
             when = push_time(
@@ -121,7 +121,7 @@ def decide_missed(push: ScheduledPush, *, now: datetime, tz: object) -> PushDeci
 
 def claim_push(session: Session, push_id: int, *, status: str, note: str = "") -> bool:
     """Move a push out of 'planned' exactly once (several workers may race for it)."""
-    result = session.exec(  # type: ignore[call-overload]
+    result = session.exec(
         update(ScheduledPush)
         .where(col(ScheduledPush.id) == push_id, col(ScheduledPush.status) == "planned")
         .values(status=status, note=note)
