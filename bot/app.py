@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -76,6 +77,8 @@ def build_application(
     from knowledge import default_index
     from knowledge.tips import load_tips
 
+    # Opt in to PTB's timedelta durations (RetryAfter.retry_after); the int form is deprecated.
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     engine = engine or make_engine(settings.database_url)
     create_tables(engine)
     builder = (
@@ -85,7 +88,9 @@ def build_application(
         .base_file_url(settings.telegram_api_base_url.replace("/bot", "/file/bot"))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .context_types(ContextTypes(bot_data=BotData))
-        .rate_limiter(BotRateLimiter(max_retries=3))
+        .rate_limiter(
+            BotRateLimiter(overall_max_rate=settings.telegram_flood_limit, max_retries=3)
+        )
         .concurrent_updates(64)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)

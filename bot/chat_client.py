@@ -134,9 +134,8 @@ class ChatClient:
 
 
 async def _chat(settings: Settings, user_id: int, stdin: TextIO, out: TextIO) -> int:
-    # Flood limits stay on, as in production; the emulator tolerates the short bursts a
-    # single person produces.
-    driver = Driver(settings, limits=Limits())
+    # Flood limits stay on, as in production, with the short bursts one person produces.
+    driver = Driver(settings, limits=Limits(private_burst=10))
     await driver.start()
     client = ChatClient(driver, user_id, out=out)
     client._print(HELP)

@@ -30,7 +30,12 @@ class Analyzer:
         jieba.setLogLevel(logging.WARNING)
         self._tokenizer = jieba.Tokenizer()
         self._tokenizer.initialize()
-        self._tokenizer.load_userdict(str(data_dir / "userdict.txt"))
+        # jieba's load_userdict leaves the file open; the format is "word [freq] [tag]".
+        for line in (data_dir / "userdict.txt").read_text(encoding="utf-8").splitlines():
+            parts = line.split()
+            if parts:
+                freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+                self._tokenizer.add_word(parts[0], freq=freq)
         with (data_dir / "synonyms.yaml").open(encoding="utf-8") as fh:
             table: dict[str, list[str]] = yaml.safe_load(fh)
         self.synonyms: dict[str, str] = {}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterator
 
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -12,6 +14,7 @@ from sqlmodel import Session
 from bot.config import Settings
 from bot.db import create_tables, make_engine
 from bot.sandbox.driver import Driver
+from bot.sandbox.limits import Limits
 
 ADMIN = 900001
 INSPECTOR = 900002
@@ -60,8 +63,12 @@ def session(engine: Engine) -> Iterator[Session]:
 
 @pytest.fixture
 async def driver(settings: Settings, engine: Engine) -> AsyncIterator[Driver]:
-    """The real Application on the in-process emulator; fails the test on any spec violation."""
-    bot = Driver(settings, engine=engine)
+    """The real Application on the in-process emulator; fails the test on any spec violation.
+
+    A test acts faster than any person, so private chats tolerate longer bursts here; the global
+    and group limits stay Telegram's. Flood behaviour itself is tested with the default Limits.
+    """
+    bot = Driver(settings, engine=engine, limits=Limits(private_burst=50))
     await bot.start()
     try:
         yield bot

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.render import chinese_number, label, render, split_message
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [(1, "一"), (10, "十"), (15, "十五"), (20, "二十"), (73, "七十三"), (100, "一百"),
+     (101, "一百零一"), (110, "一百一十"), (126, "一百二十六"), (154, "一百五十四")],
+)
+def test_chinese_article_numbers(n: int, text: str) -> None:
+    assert chinese_number(n) == text
+
+
+def test_user_text_is_escaped() -> None:
+    out = render("unknown_command", command="<b>&x")
+    assert "&lt;b&gt;&amp;x" in out
+    assert "<b>&x" not in out
+
+
+def test_undefined_names_fail_loudly() -> None:
+    with pytest.raises(Exception, match="undefined"):
+        render("unknown_command")
+
+
+def test_labels_are_plain_and_unique() -> None:
+    assert label("helpful") == "👍 有用"
+    assert label("related", question="健康证") == "🔎 健康证"
+
+
+def test_short_text_is_one_part() -> None:
+    assert split_message("短消息") == ["短消息"]
+
+
+def test_long_text_splits_at_lines_within_the_limit() -> None:
+    line = "<b>标题</b> " + "字" * 90
+    text = "\n".join([line] * 100)
+    parts = split_message(text, limit=4096)
+    assert len(parts) == 3
+    assert all(len(p) <= 4096 for p in parts)
+    assert "\n".join(parts) == text
+    assert all(p.count("<b>") == p.count("</b>") for p in parts)
+
+
+def test_a_single_overlong_line_is_cut_outside_tags_and_entities() -> None:
+    text = "甲&amp;" * 2000
+    parts = split_message(text, limit=1000)
+    assert "".join(parts) == text
+    assert all(len(p) <= 1000 for p in parts)
+    assert all(not p.endswith("&") and not p.endswith("&am") for p in parts)
