@@ -30,14 +30,16 @@ __all__ = [
     "add_subscribers",
     "cancel_broadcast",
     "claim_broadcast",
-    "claim_deliveries",
+    "claim_delivery",
     "create_broadcast",
     "finish_broadcast",
     "lease_expired",
+    "next_deliveries",
     "progress",
     "recent_broadcasts",
     "recover_inflight",
     "release_delivery",
+    "release_lease",
     "renew_lease",
     "resumable_ids",
     "set_progress_message",
@@ -226,6 +228,14 @@ def renew_lease(session: Session, broadcast_id: int, *, now: datetime, lease: ti
     return broadcast.status
 
 
+def release_lease(session: Session, broadcast_id: int) -> None:
+    """A worker stopping cleanly lets the next start take over at once."""
+    session.exec(
+        update(Broadcast).where(col(Broadcast.id) == broadcast_id).values(lease_until=None)
+    )
+    session.commit()
+
+
 def recover_inflight(session: Session, broadcast_id: int) -> int:
     """Deliveries left 'sending' by a dead process become 'uncertain' (never re-sent)."""
     stmt = (
@@ -240,25 +250,26 @@ def recover_inflight(session: Session, broadcast_id: int) -> int:
     return int(result.rowcount or 0)
 
 
-def claim_deliveries(session: Session, broadcast_id: int, limit: int) -> list[Delivery]:
-    """The next pending deliveries in a stable order, marked 'sending' in one transaction."""
+def next_deliveries(session: Session, broadcast_id: int, limit: int) -> list[Delivery]:
+    """The next pending deliveries in a stable order (not yet claimed)."""
     query = (
         select(Delivery)
         .where(Delivery.broadcast_id == broadcast_id, Delivery.status == "pending")
         .order_by(col(Delivery.id))
         .limit(limit)
     )
-    if is_postgres(session.get_bind()):  # type: ignore[arg-type]
-        query = query.with_for_update(skip_locked=True)
-    rows = list(session.exec(query).all())
-    now = utcnow()
-    for row in rows:
-        row.status = "sending"
-        row.attempts += 1
-        row.updated_at = now
-        session.add(row)
+    return list(session.exec(query).all())
+
+
+def claim_delivery(session: Session, delivery_id: int) -> bool:
+    """Mark one delivery 'sending' just before its request; False if someone else did."""
+    result = session.exec(
+        update(Delivery)
+        .where(col(Delivery.id) == delivery_id, col(Delivery.status) == "pending")
+        .values(status="sending", attempts=Delivery.attempts + 1, updated_at=utcnow())
+    )
     session.commit()
-    return rows
+    return bool(result.rowcount == 1)
 
 
 def settle_delivery(

@@ -29,11 +29,13 @@ __all__ = ["Pacer", "in_quiet_hours", "launch", "resume_all", "run_broadcast"]
 
 logger = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=20)  # renewed every batch; a dead worker frees it within 20 s
 PROGRESS_EVERY = 3.0
 MAX_ATTEMPTS = 4  # network errors and 5xx, with exponential backoff
 MAX_RATE_LIMITS = 10  # 429s for one message before it is given up
 MAX_IN_FLIGHT = 16
+BACKOFF = 0.5  # seconds; doubled at each retry of a 5xx or timeout, at most 8 s
+QUIET_CHECK = 1.0  # seconds between checks while quiet hours hold a broadcast
 
 
 class Pacer:
@@ -128,7 +130,7 @@ async def _deliver(app: Any, run: _Run, delivery_id: int, chat_id: int) -> None:
             if attempts >= MAX_ATTEMPTS:
                 status, error = "failed", f"重试 {attempts} 次失败：{exc}"
                 break
-            await asyncio.sleep(min(0.5 * 2**attempts, 8.0))
+            await asyncio.sleep(min(BACKOFF * 2**attempts, 8.0))
             continue
         with session_scope(engine) as session:
             svc.settle_delivery(session, delivery_id, status="sent", message_id=message.message_id)
@@ -185,10 +187,12 @@ async def _wait_for_quiet_end(app: Any, run: _Run) -> bool:
     while run.broadcast.respect_quiet_hours and (left := in_quiet_hours(settings, utcnow())):
         if not app.running:
             return False
-        await asyncio.sleep(min(left.total_seconds(), 30.0))
+        # Short naps: a shutdown or a cancel must not wait for the night to end.
+        await asyncio.sleep(min(left.total_seconds(), QUIET_CHECK))
         with session_scope(app.bot_data.engine) as session:
             assert run.broadcast.id is not None
-            svc.renew_lease(session, run.broadcast.id, now=utcnow(), lease=LEASE)
+            if svc.renew_lease(session, run.broadcast.id, now=utcnow(), lease=LEASE) != "running":
+                return True  # cancelled: the main loop finishes it
     return True
 
 
@@ -213,29 +217,25 @@ async def run_broadcast(app: Any, broadcast_id: int) -> None:
     while app.running and await _wait_for_quiet_end(app, run):
         with session_scope(engine) as session:
             status = svc.renew_lease(session, broadcast_id, now=utcnow(), lease=LEASE)
-            batch = (
-                []
-                if status != "running"
-                else svc.claim_deliveries(
-                    session, broadcast_id, max(1, int(app.bot_data.settings.broadcast_rate))
-                )
-            )
+            size = max(1, int(app.bot_data.settings.broadcast_rate))
+            batch = [] if status != "running" else svc.next_deliveries(session, broadcast_id, size)
             if not batch and status == "running":
                 svc.add_subscribers(session, broadcast)  # someone subscribed meanwhile
-                batch = svc.claim_deliveries(session, broadcast_id, 1)
+                batch = svc.next_deliveries(session, broadcast_id, 1)
         if not batch:
             break
-        for index, delivery in enumerate(batch):
+        for delivery in batch:
             if not app.running:
-                # Hand the unstarted rest back so the next start sends them.
-                with session_scope(engine) as session:
-                    for rest in batch[index:]:
-                        assert rest.id is not None
-                        svc.release_delivery(session, rest.id, error="进程停止前未发送")
-                break
+                break  # the rest stay pending for the next start
             await run.pacer.wait()
             await limit.acquire()
             assert delivery.id is not None
+            with session_scope(engine) as session:
+                # Claimed one at a time, right before its request: a crash can leave only the
+                # requests really in flight as 'sending' (-> 'uncertain' on resume).
+                if not svc.claim_delivery(session, delivery.id):
+                    limit.release()
+                    continue
             task = asyncio.create_task(_deliver(app, run, delivery.id, delivery.chat_id))
             in_flight.add(task)
             task.add_done_callback(in_flight.discard)
@@ -251,6 +251,8 @@ async def run_broadcast(app: Any, broadcast_id: int) -> None:
                 svc.finish_broadcast(session, broadcast_id, status=status)
         await _report(app, run, final=True)
     else:
+        with session_scope(engine) as session:
+            svc.release_lease(session, broadcast_id)
         logger.info("Broadcast %s paused by shutdown; it resumes at the next start", broadcast_id)
 
 
@@ -259,8 +261,18 @@ def _tasks(app: Any) -> dict[int, asyncio.Task[None]]:
     return tasks
 
 
+async def _launch_job(context: Any) -> None:
+    launch(context.application, int(context.job.data))
+
+
 def launch(app: Any, broadcast_id: int) -> None:
     """Start sending in the background; a broadcast already being sent here is left alone."""
+    if not app.running:
+        # Called from post_init (resuming after a restart): start once the app runs.
+        name = f"launch:{broadcast_id}"
+        app.job_queue.run_once(_launch_job, when=0, data=broadcast_id, name=name,
+                               job_kwargs={"id": name, "replace_existing": True})  # fmt: skip
+        return
     tasks = _tasks(app)
     current = tasks.get(broadcast_id)
     if current is not None and not current.done():

@@ -9,7 +9,7 @@ from typing import Any
 from bot.broadcasts import create_broadcast
 from bot.context import Context
 from bot.db import session_scope
-from bot.models import ScheduledPush, utcnow
+from bot.models import ScheduledPush, as_utc, utcnow
 from bot.render import render
 from scheduler.broadcast import launch, resume_all
 from scheduler.calendar import Occasion
@@ -97,9 +97,10 @@ async def schedule_pushes(app: Any, *, now: datetime | None = None) -> None:
         decision = decide_missed(push, now=now, tz=settings.tz)
         if decision.action == "wait":
             name = f"push:{push.id}"
+            # At the stored time, not now + delay: `now` may be injected (tests, a late start).
             app.job_queue.run_once(
                 _push_job,
-                when=decision.delay,
+                when=as_utc(push.push_at),
                 data=push.id,
                 name=name,
                 job_kwargs={"id": name, "replace_existing": True, "misfire_grace_time": None},
@@ -141,11 +142,11 @@ async def setup_jobs(app: Any) -> None:
         name="tips:daily",
         job_kwargs={"id": "tips:daily", "replace_existing": True},
     )
-    # Broadcasts queued by the CLI or by another worker are picked up within a minute.
+    # Broadcasts queued elsewhere, or whose worker died (its lease expires), resume within 20 s.
     app.job_queue.run_repeating(
         _resume,
-        interval=timedelta(seconds=60),
-        first=timedelta(seconds=60),
+        interval=timedelta(seconds=20),
+        first=timedelta(seconds=20),
         name="broadcasts:resume",
         job_kwargs={"id": "broadcasts:resume", "replace_existing": True},
     )

@@ -62,7 +62,7 @@ def calendar_rows(session: Session, year: int) -> list[Occasion]:
 def ensure_schedule(session: Session, settings: Settings, years: list[int], *, today: date) -> int:
     """Create the missing rows for occasions after today; returns how many were added."""
     have = {
-        (r.occasion, r.year)
+        (r.occasion, r.year): r
         for r in session.exec(select(ScheduledPush).where(col(ScheduledPush.year).in_(years)))
     }
     added = 0
@@ -71,7 +71,7 @@ def ensure_schedule(session: Session, settings: Settings, years: list[int], *, t
             key = (
                 occasion.key if occasion.key != "custom" else f"custom-{occasion.day.isoformat()}"
             )
-            if (key, year) in have or occasion.day <= today:
+            if occasion.day <= today:
                 continue
             when = push_time(
                 occasion.day,
@@ -79,6 +79,13 @@ def ensure_schedule(session: Session, settings: Settings, years: list[int], *, t
                 at=settings.tip_push_time,
                 tz=settings.tz,
             )
+            row = have.get((key, year))
+            if row is not None:
+                if row.status == "planned" and row.festival_date != occasion.day:
+                    # An admin moved 开学季/宣传周: the push follows the new date.
+                    row.festival_date, row.push_at = occasion.day, when.astimezone()
+                    session.add(row)
+                continue
             session.add(
                 ScheduledPush(
                     occasion=key, year=year, festival_date=occasion.day, push_at=when.astimezone()
@@ -133,9 +140,10 @@ def claim_push(session: Session, push_id: int, *, status: str, note: str = "") -
 def current_occasion(session: Session, today: date) -> Occasion | None:
     """The occasion under way (its first three days) or else the next one ahead."""
     candidates = calendar_rows(session, today.year) + calendar_rows(session, today.year + 1)
-    for occasion in candidates:
-        if occasion.day <= today <= occasion.day + timedelta(days=2):
-            return occasion
+    under_way = [o for o in candidates if o.day <= today <= o.day + timedelta(days=2)]
+    if under_way:
+        # The latest to begin: on 正月初一 that is 春节, not 除夕 the day before.
+        return under_way[-1]
     return next((o for o in candidates if o.day > today), None)
 
 
