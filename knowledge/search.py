@@ -39,6 +39,7 @@ __all__ = ["FEATURES", "Hit", "KnowledgeIndex", "Outcome", "RankerModel", "Searc
 
 FEATURES = ("coverage", "bm25", "char_doc", "char_best", "char_answer", "fuzzy", "partial")
 _CANDIDATES = 30
+_FUZZY = FEATURES.index("fuzzy")
 _GRAM_CHARS = re.compile(r"[\u4e00-\u9fff0-9a-z]")
 
 
@@ -183,6 +184,9 @@ class KnowledgeIndex:
             [i for i, texts in enumerate(asked) for _ in texts], np.int64
         )
         self._strings_of = [[a.compact(t) for t in texts] for texts in asked]
+        self._wording = {
+            e.id: a.normalize(" ".join(t)) for e, t in zip(entries, asked, strict=True)
+        }
         self._string_matrix = self._chars.rows(
             [self._chars.grams(t) for texts in asked for t in texts]
         )
@@ -210,6 +214,7 @@ class KnowledgeIndex:
         self._lengths = [sum(tf.values()) for tf in self._tf]
         self._avg_len = sum(self._lengths) / max(n, 1)
         self._weights = np.array(self.model.weights, np.float64)
+        self._related: dict[str, list[Entry]] = {}
         self._vocabulary = (
             set(self._idf)
             | set().union(*self._answer_terms)
@@ -227,8 +232,17 @@ class KnowledgeIndex:
 
     def is_foreign(self, query: str) -> bool:
         """The question names something outside food safety (药店, 化妆品, 工资 …)."""
+        return bool(self._foreign_words(query))
+
+    def _foreign_words(self, query: str) -> list[str]:
         text = self.analyzer.normalize(query)
-        return any(word in text for word in self._foreign)
+        return [word for word in self._foreign if word in text]
+
+    def _vouched(self, hit: Hit, query: str) -> bool:
+        # The base itself asks this with the same word ("药店卖保健食品要设专柜吗"): not foreign.
+        words = self._foreign_words(query)
+        wording = self._wording[hit.entry.id]
+        return hit.features[_FUZZY] >= 0.8 and all(w in wording for w in words)
 
     # -- features ------------------------------------------------------------------------------
 
@@ -330,7 +344,7 @@ class KnowledgeIndex:
             (h.score for h in hits[1:] if h.entry.id != best.entry.id), best.score - 1
         )
         known = self.known_share(query)
-        if self.is_foreign(query):
+        if self.is_foreign(query) and not self._vouched(best, query):
             return SearchResult(Outcome.NONE, ())
         confidence = self.model.confidence(
             best.score, best.score - runner_up, best.coverage, known
@@ -346,9 +360,12 @@ class KnowledgeIndex:
         return self._rank(query)
 
     def related(self, entry: Entry, *, limit: int = 3) -> list[Entry]:
-        """The entries most like this one (for 相关问题 buttons)."""
-        others = [h.entry for h in self._rank(entry.question) if h.entry.id != entry.id]
-        return others[:limit]
+        """The entries most like this one (for 相关问题 buttons); computed once per entry."""
+        found = self._related.get(entry.id)
+        if found is None:
+            found = [h.entry for h in self._rank(entry.question) if h.entry.id != entry.id][:5]
+            self._related[entry.id] = found
+        return found[:limit]
 
     def by_topic(self, topic: str) -> list[Entry]:
         """Entries of one topic in file order."""

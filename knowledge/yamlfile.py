@@ -13,8 +13,12 @@ __all__ = ["DataError", "Problems", "load_with_lines"]
 LINE_KEY = "__line__"
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A SafeLoader that stores each mapping's first line under LINE_KEY."""
+# libyaml's loader when PyYAML was built with it: the data files load ~10x faster.
+_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_Base):  # type: ignore[valid-type, misc]
+    """A safe loader that stores each mapping's first line under LINE_KEY."""
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
