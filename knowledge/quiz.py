@@ -246,8 +246,11 @@ def _rows(path: Path) -> list[dict[str, Any]]:
             return list(csv.DictReader(fh))
     from openpyxl import load_workbook
 
-    sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
-    rows = list(sheet.iter_rows(values_only=True))
+    book = load_workbook(path, read_only=True, data_only=True)
+    try:  # a read-only workbook keeps its file open until closed
+        rows = list(book.worksheets[0].iter_rows(values_only=True))
+    finally:
+        book.close()
     if not rows:
         return []
     header = [str(h).strip() if h is not None else "" for h in rows[0]]

@@ -239,7 +239,8 @@ class KnowledgeIndex:
         return [word for word in self._foreign if word in text]
 
     def _vouched(self, hit: Hit, query: str) -> bool:
-        # The base itself asks this with the same word ("药店卖保健食品要设专柜吗"): not foreign.
+        # A near-repeat of the entry's own wording that uses the word ("超市、药店卖保健食品……
+        # 要设专柜吗") is in scope: the base itself asks it that way.
         words = self._foreign_words(query)
         wording = self._wording[hit.entry.id]
         return hit.features[_FUZZY] >= 0.8 and all(w in wording for w in words)

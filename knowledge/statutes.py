@@ -73,6 +73,24 @@ class ParsedStatute:
     declared_count: int | None = None
 
 
+def _header_lines(block: str) -> dict[str, object]:
+    header: dict[str, object] = {}
+    for line in block.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and re.fullmatch(r"[A-Za-z_][\w-]*", key.strip()):
+            value = value.strip().strip('"')
+            header[key.strip()] = int(value) if value.isdigit() else value
+    return header
+
+
+def _plain_title(title: str) -> str:
+    """Drop a trailing note such as （2019年修订）; keep an ordinal such as （一）."""
+    match = re.fullmatch(r"(.+?)[（(]([^（()）]*)[）)]\s*", title.strip())
+    if match and not re.fullmatch(r"[一二三四五六七八九十]+", match.group(2)):
+        return match.group(1).strip()
+    return title.strip()
+
+
 def _front_matters(text: str) -> tuple[list[dict[str, object]], str]:
     headers: list[dict[str, object]] = []
     rest = text.lstrip("\ufeff")
@@ -84,7 +102,8 @@ def _front_matters(text: str) -> tuple[list[dict[str, object]], str]:
         try:
             parsed = yaml.safe_load(body[:end])
         except yaml.YAMLError:
-            parsed = None
+            # Hand-written headers are "key: value" lines whose values may hold ": " (not YAML).
+            parsed = _header_lines(body[:end])
         if isinstance(parsed, dict):
             headers.append(parsed)
         rest = body[end + 4 :]
@@ -171,7 +190,7 @@ def parse_statute(text: str, *, file_name: str = "") -> ParsedStatute:
     version = f"{effective.isoformat()}施行版" if effective else "未注明施行日期"
     return ParsedStatute(
         source_key=key,
-        title=title.split("（")[0].strip() or title,
+        title=_plain_title(title) or title,
         version=version,
         effective=effective,
         articles=articles,

@@ -22,9 +22,9 @@ class _LineLoader(_Base):  # type: ignore[valid-type, misc]
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
+    mapping: dict[str, Any] = dict(loader.construct_mapping(node, deep=True))
     mapping[LINE_KEY] = node.start_mark.line + 1
-    return mapping  # type: ignore[return-value]
+    return mapping
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)

@@ -120,7 +120,11 @@ async def test_dismiss_export_and_stats(driver: Driver) -> None:
     [export] = await driver.send(ADMIN, "/pending_export")
     document = export.media["document"]
     assert document["file_name"] == "pending_questions.csv"
-    rows = list(csv.reader(io.StringIO(driver.emulator.file_bytes(document["file_id"]).decode("utf-8-sig"))))
+    rows = list(
+        csv.reader(
+            io.StringIO(driver.emulator.file_bytes(document["file_id"]).decode("utf-8-sig"))
+        )
+    )
     assert rows[0][:4] == ["编号", "提问时间(UTC)", "用户ID", "问题"]
     assert rows[1][3:5] == ["今天天气怎么样", "已忽略"]
     [stats] = await driver.send(ADMIN, "/stats")
@@ -143,8 +147,16 @@ async def test_topics_browse_and_page(driver: Driver) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["   ", "😀😀😀", "food license please", "'; DROP TABLE user; --", "<script>alert(1)</script>",
-     "**粗体** _斜体_ `代码`", "健康证 & 营业执照 <办理>", "A" * 4096],
+    [
+        "   ",
+        "😀😀😀",
+        "food license please",
+        "'; DROP TABLE user; --",
+        "<script>alert(1)</script>",
+        "**粗体** _斜体_ `代码`",
+        "健康证 & 营业执照 <办理>",
+        "A" * 4096,
+    ],
     ids=["blank", "emoji", "english", "sql", "html", "markdown", "specials", "max-length"],
 )
 async def test_bad_input_gets_a_clear_escaped_reply(driver: Driver, text: str) -> None:
@@ -155,7 +167,9 @@ async def test_bad_input_gets_a_clear_escaped_reply(driver: Driver, text: str) -
         assert "<script>" not in (message.html or "")
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(text=st.text(min_size=1, max_size=300))
 async def test_any_text_is_answered_without_a_crash(driver: Driver, text: str) -> None:
     if not text.strip() or text.startswith("/"):

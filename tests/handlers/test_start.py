@@ -106,7 +106,12 @@ async def test_stale_or_garbage_buttons_answer_and_change_nothing(driver: Driver
 
 async def test_non_text_messages_get_a_polite_answer(driver: Driver) -> None:
     user = driver.user(OWNER)
-    for update in (user.send_sticker(), user.send_photo(), user.send_voice(), user.send_location()):
+    for update in (
+        user.send_sticker(),
+        user.send_photo(),
+        user.send_voice(),
+        user.send_location(),
+    ):
         assert update
         await driver.settle()
         assert driver.last(OWNER).text == (

@@ -175,8 +175,15 @@ async def test_webhook_mode_verifies_the_secret(sandbox: Sandbox) -> None:
     async with httpx.AsyncClient() as client:
         forged = await client.post(
             f"http://127.0.0.1:{hook_port}/hook",
-            json={"update_id": 999, "message": {"message_id": 1, "date": 0,
-                  "chat": {"id": 80002, "type": "private"}, "text": "/help"}},
+            json={
+                "update_id": 999,
+                "message": {
+                    "message_id": 1,
+                    "date": 0,
+                    "chat": {"id": 80002, "type": "private"},
+                    "text": "/help",
+                },
+            },
             headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"},
         )
     assert forged.status_code == 403
@@ -201,7 +208,10 @@ def seed_broadcast(db_url: str, subscribers: list[int]) -> int:
 
 def copies(sandbox: Sandbox, subscribers: list[int]) -> Counter[int]:
     return Counter(
-        {uid: sum(m.text == "年货采购提示" for m in sandbox.emu.messages(uid)) for uid in subscribers}
+        {
+            uid: sum(m.text == "年货采购提示" for m in sandbox.emu.messages(uid))
+            for uid in subscribers
+        }
     )
 
 
