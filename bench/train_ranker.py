@@ -7,8 +7,9 @@ Ranker: a listwise softmax over the top candidates of each question (the right e
 the highest score). Calibrator: logistic regression of "the best candidate is right" (out-of-
 scope questions are never right) on the best score, its lead over the runner-up and its word
 coverage. Thresholds: answer when P >= answer_at, the lowest value at which at most 5% of the
-tune split's confident answers are wrong; suggest when P >= suggest_at, the value that still
-declines (no suggestions) 75% of the out-of-scope questions that reach the ranker.
+tune split's confident answers are wrong and at most 5% of its out-of-scope questions are
+answered; suggest when P >= suggest_at, the value that still
+declines (no suggestions) 60% of the out-of-scope questions that reach the ranker.
 """
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ from knowledge.search import FEATURES, KnowledgeIndex, RankerModel  # noqa: E402
 
 OUT = ROOT / "knowledge" / "data" / "ranker.yaml"
 MAX_WRONG = 0.05  # at most this share of confident answers may be wrong on the tune split
+MAX_OOS_ANSWERED = 0.05  # ... and at most this share of out-of-scope questions answered
 # Out-of-scope questions that pass the vocabulary gate and still score like real ones: this
-# share of them must get a plain "没有找到" rather than 您是不是想问 suggestions.
-SUGGEST_QUANTILE = 0.75
+# share of them must get a plain "没有找到" rather than 您是不是想问 suggestions (the rest see
+# three suggestions and the "留给工作人员" button, never an answer).
+SUGGEST_QUANTILE = 0.6
 
 
 def fit_ranker(groups: list[tuple[np.ndarray, np.ndarray]], iters: int = 3000) -> np.ndarray:
@@ -94,13 +97,15 @@ def main() -> int:
         np.quantile(p[y == 1], [0.1, 0.5]).round(2),
         np.quantile(p[y == 0], [0.5, 0.9]).round(2),
     )
-    answer_at = 0.9
+    oos = np.array([q["expect"] == "none" for q, _ in rows])
+    answer_at = 0.95
     for t in np.arange(0.30, 0.95, 0.01):
         answered = p >= t
-        if answered.sum() and (1 - y[answered].mean()) <= MAX_WRONG:
+        wrong = 1 - y[answered].mean() if answered.sum() else 1.0
+        oos_answered = answered[oos].mean() if oos.any() else 0.0
+        if wrong <= MAX_WRONG and oos_answered <= MAX_OOS_ANSWERED:
             answer_at = float(t)
             break
-    oos = np.array([q["expect"] == "none" for q, _ in rows])
     suggest_at = float(np.quantile(p[oos], SUGGEST_QUANTILE)) if oos.any() else 0.2
     suggest_at = min(suggest_at, answer_at - 0.05)
     model = {

@@ -1,15 +1,17 @@
 """The retrieval engine: lexical and fuzzy features, combined by a small learned ranker.
 
-For every question the engine scores each entry with seven features:
+For every question the engine scores each entry with nine features:
 
 - ``coverage``: the IDF-weighted share of the question's words (jieba + domain dictionary +
   synonyms) that the entry's questions, paraphrases and tags contain;
-- ``bm25``: Okapi BM25 over those words, relative to the best entry;
+- ``bm25``: Okapi BM25 over those words, scaled by the score of a full match;
 - ``char_doc`` / ``char_best`` / ``char_answer``: TF-IDF cosine over characters and character
   pairs against the entry as a whole, its closest single phrasing, and its answer — robust to
   typos and to segmentation that jieba gets wrong;
 - ``fuzzy`` / ``partial``: rapidfuzz character ratios against the closest phrasing, whole and
-  partial (a long question that contains a short phrasing).
+  partial (a long question that contains a short phrasing);
+- ``sound_doc`` / ``sound_best``: the character TF-IDF cosines again, over toneless pinyin, so
+  the homophone typos of pinyin input methods (健康正, 留杨, 总建) still match.
 
 A linear ranker (weights in knowledge/data/ranker.yaml, fitted by bench/train_ranker.py on a
 third of the dev set) orders the entries. A logistic calibrator turns the best score, its lead
@@ -29,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz
 
 from knowledge.loader import Entry
@@ -37,7 +40,10 @@ from knowledge.vocab import DATA_DIR
 
 __all__ = ["FEATURES", "Hit", "KnowledgeIndex", "Outcome", "RankerModel", "SearchResult"]
 
-FEATURES = ("coverage", "bm25", "char_doc", "char_best", "char_answer", "fuzzy", "partial")
+FEATURES = (
+    "coverage", "bm25", "char_doc", "char_best", "char_answer", "fuzzy", "partial",
+    "sound_doc", "sound_best",
+)  # fmt: skip
 _CANDIDATES = 30
 _FUZZY = FEATURES.index("fuzzy")
 _GRAM_CHARS = re.compile(r"[\u4e00-\u9fff0-9a-z]")
@@ -114,6 +120,7 @@ class _CharSpace:
 
     def __init__(self, analyzer: Analyzer, docs: list[list[str]]) -> None:
         self.analyzer = analyzer
+        self._grams_cache: dict[str, Counter[str]] = {}
         counts = [sum((self.grams(t) for t in texts), Counter()) for texts in docs]
         df: Counter[str] = Counter()
         for c in counts:
@@ -124,11 +131,15 @@ class _CharSpace:
         self.unknown_idf = float(math.log((n + 1) / 0.5))
         self.doc_matrix = self.rows(counts)
 
+    def units(self, text: str) -> list[str]:
+        """The text as a sequence of units: its characters."""
+        return list("".join(_GRAM_CHARS.findall(self.analyzer.compact(text))))
+
     def grams(self, text: str) -> Counter[str]:
-        """Characters and adjacent pairs of the normalised text."""
-        chars = "".join(_GRAM_CHARS.findall(self.analyzer.compact(text)))
-        grams = Counter(chars)
-        grams.update(chars[i : i + 2] for i in range(len(chars) - 1))
+        """Units and adjacent pairs of units."""
+        units = self.units(text)
+        grams = Counter(units)
+        grams.update(units[i] + "|" + units[i + 1] for i in range(len(units) - 1))
         return grams
 
     def rows(self, counts: list[Counter[str]]) -> np.ndarray:
@@ -159,6 +170,18 @@ class _CharSpace:
         return np.array(cols, np.int64), np.array(vals, np.float32) * scale
 
 
+class _SoundSpace(_CharSpace):
+    """The same vectors over toneless pinyin syllables.
+
+    People type on phones with pinyin input methods, so their typos are homophones:
+    健康正 for 健康证, 留杨 for 留样, 总建 for 总监. In this space they match exactly.
+    """
+
+    def units(self, text: str) -> list[str]:
+        """The text as toneless pinyin syllables (non-Chinese characters kept as they are)."""
+        return lazy_pinyin("".join(_GRAM_CHARS.findall(self.analyzer.compact(text))))
+
+
 class KnowledgeIndex:
     """Build once at start-up; search() takes a few milliseconds."""
 
@@ -177,8 +200,11 @@ class KnowledgeIndex:
         self.model = model or RankerModel.load()
         a = self.analyzer
         asked = [[e.question, *e.paraphrases] for e in entries]
-        self._chars = _CharSpace(
-            a, [[*texts, *e.tags] for texts, e in zip(asked, entries, strict=True)]
+        docs = [[*texts, *e.tags] for texts, e in zip(asked, entries, strict=True)]
+        self._chars = _CharSpace(a, docs)
+        self._sounds = _SoundSpace(a, docs)
+        self._sound_strings = self._sounds.rows(
+            [self._sounds.grams(t) for texts in asked for t in texts]
         )
         self._string_owner = np.array(
             [i for i, texts in enumerate(asked) for _ in texts], np.int64
@@ -293,9 +319,15 @@ class KnowledgeIndex:
         per_string = self._string_matrix[:, cols] @ vals
         char_best = np.zeros(len(self.entries), np.float32)
         np.maximum.at(char_best, self._string_owner, per_string)
+        s_cols, s_vals = self._sounds.query(query[:300])
+        sound_doc = self._sounds.doc_matrix[:, s_cols] @ s_vals
+        sound_best = np.zeros(len(self.entries), np.float32)
+        np.maximum.at(sound_best, self._string_owner, self._sound_strings[:, s_cols] @ s_vals)
         bm25 = self._bm25(terms)
-        top_bm25 = max(bm25.values(), default=0.0) or 1.0
-        cheap = char_doc + char_best
+        # Scaled by what a document matching every word would score, so one common word that
+        # happens to match ("今天") cannot look like a full match.
+        top_bm25 = sum(self._idf_of(t) for t in terms) * (self.K1 + 1) / 2 or 1.0
+        cheap = char_doc + char_best + sound_doc
         for i, value in bm25.items():
             cheap[i] += value / top_bm25
         candidates = np.argsort(-cheap)[:_CANDIDATES]
@@ -315,6 +347,8 @@ class KnowledgeIndex:
                 float(char_answer[i]),
                 fz,
                 pr,
+                float(sound_doc[i]),
+                float(sound_best[i]),
             )
             score = float(np.dot(self._weights, features))
             hits.append(Hit(self.entries[i], round(score, 4), coverage, features))

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from knowledge import default_index
 from knowledge.loader import Citation, Entry
-from knowledge.search import KnowledgeIndex, Outcome, RankerModel, SearchResult
+from knowledge.search import FEATURES, KnowledgeIndex, Outcome, RankerModel, SearchResult
 from knowledge.vocab import DATA_DIR, business_types
 
 ANSWERED, SUGGESTED, NONE = Outcome.ANSWERED, Outcome.SUGGESTED, Outcome.NONE
@@ -190,7 +190,9 @@ def _twin(entry_id: str, kinds: set[str]) -> Entry:
 def test_business_type_breaks_a_tie_between_twin_entries(
     index: KnowledgeIndex, business_type: str | None, expected: str
 ) -> None:
-    model = RankerModel((1.0,) * 7, (-2.0, 1.0, 0.0, 0.0, 0.0), answer_at=0.9, suggest_at=0.5)
+    model = RankerModel(
+        (1.0,) * len(FEATURES), (-2.0, 1.0, 0.0, 0.0, 0.0), answer_at=0.9, suggest_at=0.5
+    )
     twins = KnowledgeIndex(
         [_twin("twin-catering", {"catering"}), _twin("twin-retail", {"retail"})],
         analyzer=index.analyzer,
