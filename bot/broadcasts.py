@@ -310,6 +310,7 @@ def finish_broadcast(session: Session, broadcast_id: int, *, status: str = "done
     broadcast = session.get(Broadcast, broadcast_id, populate_existing=True)
     if broadcast is None or broadcast.status in ("done", "cancelled"):
         return
+    recover_inflight(session, broadcast_id)  # a row whose outcome was never recorded
     broadcast.status = status
     broadcast.finished_at = utcnow()
     broadcast.lease_until = None

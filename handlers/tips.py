@@ -173,6 +173,8 @@ async def tips_send_confirmed(update: Update, context: Context) -> None:
         if occasion is None or text is None or occasion.day.isoformat() != day:
             await answer_query(update, render("stale_button"), alert=True)
             return
+        # The scheduled push uses the same key: an occasion's tip reaches people once a year,
+        # whether an admin sent it early or the schedule did.
         broadcast = bc.create_broadcast(
             session,
             kind="tip",
@@ -180,11 +182,14 @@ async def tips_send_confirmed(update: Update, context: Context) -> None:
             text=text,
             created_by=admin,
             progress_chat_id=admin,
-            key=f"tip:{key}:{day}:manual:{query.message.message_id if query.message else 0}",
+            key=f"tip:{occasion.key}:{occasion.day.year}",
         )
         audit(session, actor_id=admin, action="tips:send", detail=f"{key} {day} #{broadcast.id}")
-    await answer_query(update)
     await query.edit_message_reply_markup(None)
+    if broadcast.created_by != admin or broadcast.status not in bc.ACTIVE:
+        await answer_query(update, render("tips_already_sent", b=broadcast), alert=True)
+        return
+    await answer_query(update)
     assert broadcast.id is not None
     launch(context.application, broadcast.id)
 
@@ -390,7 +395,7 @@ HANDLERS: list[BaseHandler[Update, Context, Any]] = [
     CommandHandler("broadcasts", broadcast_list),
     CommandHandler("broadcast_cancel", broadcast_cancel),
     CallbackQueryHandler(toggle, pattern=r"^sub:t:[a-z]+$"),
-    CallbackQueryHandler(tips_send_confirmed, pattern=r"^tip:send:[a-z_]+:\d{4}-\d{2}-\d{2}$"),
+    CallbackQueryHandler(tips_send_confirmed, pattern=r"^tip:send:[a-z0-9_-]+:\d{4}-\d{2}-\d{2}$"),
     CallbackQueryHandler(broadcast_topic, pattern=r"^bc:topic:\d+:[a-z]+$"),
     CallbackQueryHandler(broadcast_go, pattern=r"^bc:go:\d+$"),
 ]

@@ -81,6 +81,15 @@ class _Run:
     last_progress: float = 0.0
 
 
+def _pacer(app: Any) -> Pacer:
+    """One pacer per application: broadcasts sent side by side share the overall rate."""
+    pacer: Pacer | None = app.bot_data.extras.get("broadcast_pacer")
+    if pacer is None:
+        pacer = Pacer(app.bot_data.settings.broadcast_rate)
+        app.bot_data.extras["broadcast_pacer"] = pacer
+    return pacer
+
+
 def _retry_seconds(exc: RetryAfter) -> float:
     value: Any = exc.retry_after
     return float(value.total_seconds() if isinstance(value, timedelta) else value)
@@ -132,6 +141,10 @@ async def _deliver(app: Any, run: _Run, delivery_id: int, chat_id: int) -> None:
                 break
             await asyncio.sleep(min(BACKOFF * 2**attempts, 8.0))
             continue
+        except Exception as exc:  # a bug or the database, not Telegram: record it, go on
+            logger.exception("Broadcast %s to %s failed", run.broadcast.id, chat_id)
+            status, error = "failed", f"内部错误：{exc!r}"
+            break
         with session_scope(engine) as session:
             svc.settle_delivery(session, delivery_id, status="sent", message_id=message.message_id)
         run.sent_here += 1
@@ -209,7 +222,7 @@ async def run_broadcast(app: Any, broadcast_id: int) -> None:
         logger.warning(
             "Broadcast %s: %s in-flight deliveries marked uncertain", broadcast_id, recovered
         )
-    run = _Run(broadcast, Pacer(app.bot_data.settings.broadcast_rate))
+    run = _Run(broadcast, _pacer(app))
     in_flight: set[asyncio.Task[None]] = set()
     limit = asyncio.Semaphore(MAX_IN_FLIGHT)
     status = "running"

@@ -41,8 +41,7 @@ def render_tip(app: Any, occasion: Occasion) -> str | None:
 
 def _occasion_of(session: Any, push: ScheduledPush) -> Occasion | None:
     for occasion in calendar_rows(session, push.year):
-        key = occasion.key if occasion.key != "custom" else f"custom-{occasion.day.isoformat()}"
-        if key == push.occasion:
+        if occasion.key == push.occasion:
             return occasion
     return None
 

@@ -30,9 +30,9 @@ logger = logging.getLogger(__name__)
 
 
 def custom_rows(session: Session) -> list[tuple[str, str, date, str | None]]:
-    """Admin-set occasions as (key, name, day, tip_text)."""
+    """Admin-set occasions as (key, name, day, tip_text); each custom event keeps its own key."""
     return [
-        (c.key, c.name, c.day, c.tip_text)
+        (c.key if c.key in ADMIN_SET else f"custom-{c.id}", c.name, c.day, c.tip_text)
         for c in session.exec(select(CustomOccasion).order_by(col(CustomOccasion.day))).all()
     ]
 
@@ -68,9 +68,7 @@ def ensure_schedule(session: Session, settings: Settings, years: list[int], *, t
     added = 0
     for year in years:
         for occasion in calendar_rows(session, year):
-            key = (
-                occasion.key if occasion.key != "custom" else f"custom-{occasion.day.isoformat()}"
-            )
+            key = occasion.key
             if occasion.day <= today:
                 continue
             when = push_time(
