@@ -6,7 +6,7 @@ import re
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -187,14 +187,14 @@ def parse_local_time(value: object, tz: ZoneInfo, *, end: bool = False) -> datet
         return None
     if isinstance(value, datetime):
         local = value if value.tzinfo else value.replace(tzinfo=tz)
-        return local.astimezone(ZoneInfo("UTC"))
+        return local.astimezone(UTC)
     if isinstance(value, date):
         return _day_edge(value, tz, end)
     if isinstance(value, str):
         text = value.strip()
         for fmt in _TIME_FORMATS:
             try:
-                return datetime.strptime(text, fmt).replace(tzinfo=tz).astimezone(ZoneInfo("UTC"))
+                return datetime.strptime(text, fmt).replace(tzinfo=tz).astimezone(UTC)
             except ValueError:
                 continue
         for fmt in _DATE_FORMATS:
@@ -207,7 +207,7 @@ def parse_local_time(value: object, tz: ZoneInfo, *, end: bool = False) -> datet
 
 def _day_edge(day: date, tz: ZoneInfo, end: bool) -> datetime:
     start = datetime.combine(day + timedelta(days=1) if end else day, time(0), tzinfo=tz)
-    return start.astimezone(ZoneInfo("UTC"))
+    return start.astimezone(UTC)
 
 
 # --- the whole definition ----------------------------------------------------------------------
@@ -259,7 +259,9 @@ def spec_from_mapping(
         if key != LINE_KEY and key not in KEYS:
             checker.fail((str(key),), f"未知字段（可用：{', '.join(sorted(KEYS))}）")
     title = checker.check(("title",), lambda: check_title(raw.get("title")))
-    description = checker.check(("description",), lambda: check_description(raw.get("description")))
+    description = checker.check(
+        ("description",), lambda: check_description(raw.get("description"))
+    )
     ballots = _ballots(raw.get("ballots"), checker)
     towns = checker.check(("townships",), lambda: check_townships(raw.get("townships")))
     rule = checker.check(
@@ -271,9 +273,7 @@ def spec_from_mapping(
     )
     suggestions = checker.check(("suggestions",), lambda: _flag(raw.get("suggestions", False)))
     starts = checker.check(("starts_at",), lambda: parse_local_time(raw.get("starts_at"), tz))
-    ends = checker.check(
-        ("ends_at",), lambda: parse_local_time(raw.get("ends_at"), tz, end=True)
-    )
+    ends = checker.check(("ends_at",), lambda: parse_local_time(raw.get("ends_at"), tz, end=True))
     if starts is not None and ends is not None and ends <= starts:
         checker.fail(("ends_at",), "结束时间应晚于开始时间")
     elif ends is not None and ends <= now:
@@ -299,26 +299,28 @@ def _ballots(raw: object, checker: _Checker) -> list[BallotSpec]:
         return []
     if len(raw) > MAX_BALLOTS:
         checker.fail(("ballots",), f"问题不能超过 {MAX_BALLOTS} 个（现有 {len(raw)} 个）")
-    ballots: list[BallotSpec] = []
-    for i, item in enumerate(raw):
-        where: tuple[object, ...] = ("ballots", i)
-        if not isinstance(item, Mapping):
-            checker.fail(where, "应为 title / options / max_choices")
-            continue
-        for key in item:
-            if key != LINE_KEY and key not in BALLOT_KEYS:
-                checker.fail((*where, str(key)), "未知字段（可用：title, options, max_choices）")
-        title = checker.check((*where, "title"), lambda: check_ballot_title(item.get("title")))
-        options = checker.check((*where, "options"), lambda: check_options(item.get("options")))
-        if options is None:
-            continue
-        count = len(options)
-        most = checker.check(
-            (*where, "max_choices"), lambda: check_max_choices(item.get("max_choices", 1), count)
-        )
-        if title is not None and most is not None:
-            ballots.append(BallotSpec(title, options, most))
-    return ballots
+    found = [_ballot(item, ("ballots", i), checker) for i, item in enumerate(raw)]
+    return [b for b in found if b is not None]
+
+
+def _ballot(item: object, where: tuple[object, ...], checker: _Checker) -> BallotSpec | None:
+    if not isinstance(item, Mapping):
+        checker.fail(where, "应为 title / options / max_choices")
+        return None
+    for key in item:
+        if key != LINE_KEY and key not in BALLOT_KEYS:
+            checker.fail((*where, str(key)), "未知字段（可用：title, options, max_choices）")
+    title = checker.check((*where, "title"), lambda: check_ballot_title(item.get("title")))
+    options = checker.check((*where, "options"), lambda: check_options(item.get("options")))
+    if options is None:
+        return None
+    most = checker.check(
+        (*where, "max_choices"),
+        lambda: check_max_choices(item.get("max_choices", 1), len(options)),
+    )
+    if title is None or most is None:
+        return None
+    return BallotSpec(title, options, most)
 
 
 def _key_lines(text: str) -> dict[tuple[object, ...], int]:
@@ -344,13 +346,35 @@ def _key_lines(text: str) -> dict[tuple[object, ...], int]:
     return lines
 
 
+def _bad_date_line(text: str) -> int | None:
+    """The line of the first YAML date that cannot be built (PyYAML raises without a mark)."""
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        stack = [root] if root is not None else []
+        while stack:
+            node = stack.pop(0)
+            if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":timestamp"):
+                try:
+                    loader.construct_yaml_timestamp(node)
+                except ValueError:
+                    return int(node.start_mark.line) + 1
+            elif isinstance(node, yaml.MappingNode):
+                stack += [n for pair in node.value for n in pair]
+            elif isinstance(node, yaml.SequenceNode):
+                stack += node.value
+    finally:
+        loader.dispose()
+    return None
+
+
 @dataclass
 class _Shown(Problems):
     """Problems reported under the name the admin knows (the uploaded file's name)."""
 
     shown: Path = field(default_factory=Path)
 
-    def add(self, path: Path, line: int | None, message: str) -> None:
+    def add(self, _path: Path, line: int | None, message: str) -> None:
         """Record one problem under the shown name."""
         super().add(self.shown, line, message)
 
@@ -360,7 +384,11 @@ def load_definition(
 ) -> CampaignSpec:
     """Load and validate a campaign YAML file; raises DataError listing file:line: problem."""
     problems = _Shown(shown=shown or path)
-    raw = load_with_lines(path, problems)
+    try:
+        raw = load_with_lines(path, problems)
+    except ValueError as exc:  # a well-formed but impossible date such as 2025-13-01
+        text = path.read_text(encoding="utf-8", errors="replace")
+        problems.add(path, _bad_date_line(text), f"日期无效：{exc}")
     spec = None
     if not problems.items:
         text = path.read_text(encoding="utf-8")

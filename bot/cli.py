@@ -215,6 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     esub = exam.add_subparsers(dest="exam_command", required=True)
     eexp = esub.add_parser("export")
     eexp.add_argument("--out", default="out/exam_results.xlsx")
+    eexp.add_argument("--filter", default="", help="与 /exam_results 相同的筛选词")
+    esub.add_parser("import-bank", help="从 xlsx/CSV 导入官方题库").add_argument("file")
     exam.set_defaults(func=cmd_exam)
 
     sandbox = sub.add_parser("sandbox", help="离线 Bot API 模拟器")

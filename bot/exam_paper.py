@@ -14,8 +14,8 @@ sector (the rest from 通用), only questions for the exam's role, spread over t
 key; a missing or a wrong option scores 0, because a 总监 who knows half of a duty list does not
 know the duty. A paper may set ``multiple_partial`` (0 to 1): a chosen set that is a non-empty
 proper subset of the key, with no wrong option, then earns that share of the points.
-单选 and 判断 score their points when right, 0 otherwise. 判断 options (正确/错误) keep their order;
-every other question's options are shuffled per attempt.
+单选 and 判断 score their points when right, 0 otherwise. 判断 options (正确/错误) keep
+their order; every other question's options are shuffled per attempt.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ __all__ = [
 
 DEFAULT_SECTIONS = (("single", 20, 2.0), ("multiple", 10, 3.0), ("judge", 15, 2.0))
 PRACTICE_SIZE = 10
+MAX_QUESTIONS = 90  # Telegram allows 100 buttons on a message; the sheet needs one per question
 
 
 class PaperError(ValueError):
@@ -110,6 +111,8 @@ class Paper:
             raise PaperError(["试卷应为 JSON 对象"])
         problems: list[str] = []
         sections = _sections(data.get("sections"), problems)
+        if sum(s.count for s in sections) > MAX_QUESTIONS:  # the 答题卡 is one keyboard
+            problems.append(f"题目总数不能超过 {MAX_QUESTIONS} 道")
         minutes = data.get("minutes", 30)
         if not isinstance(minutes, int) or isinstance(minutes, bool) or not 5 <= minutes <= 240:
             problems.append(f"minutes 应为 5-240 的整数：{minutes!r}")
@@ -143,8 +146,13 @@ def _sections(raw: Any, problems: list[str]) -> list[Section]:
             problems.append(f"第{i}部分 {kind} 重复")
         if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 100:
             problems.append(f"第{i}部分 count 应为 1-100 的整数：{count!r}")
-        points = _number(item.get("points") if isinstance(item, dict) else None,
-                         f"第{i}部分 points", 0.5, 50, problems)  # fmt: skip
+        points = _number(
+            item.get("points") if isinstance(item, dict) else None,
+            f"第{i}部分 points",
+            0.5,
+            50,
+            problems,
+        )
         if kind in TYPES and isinstance(count, int) and points:
             sections.append(Section(str(kind), count, points))
     return sections
@@ -221,7 +229,7 @@ def draw_exam(
 def draw_practice(
     bank: Sequence[Question], sector: str, role: str, rng: random.Random, size: int = PRACTICE_SIZE
 ) -> list[Question]:
-    """A practice round: mixed types from the sector (and 通用) for the role, spread over topics."""
+    """A practice round: mixed types from the sector and 通用, for the role, spread over topics."""
     _check_target(sector, role)
     chosen = _spread([q for q in bank if in_pool(q, sector, role)], size, rng)
     rng.shuffle(chosen)

@@ -388,12 +388,11 @@ class Mistake(SQLModel, table=True):
 
 
 class ExamDraft(SQLModel, table=True):
-    """An inspector's step-by-step /exam_new, one per inspector; prompt_id is the reply target."""
+    """An inspector's step-by-step /exam_new, one per inspector; typed steps time out."""
 
     inspector_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     step: str = "enterprise"
     data: str = Field(default="{}", sa_type=Text)
-    prompt_id: int | None = None
     updated_at: datetime = Field(default_factory=utcnow)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from handlers import errors, fallback, guidance, start, tips, tracking
+from handlers import campaigns, errors, exams, fallback, guidance, start, tips, tracking
 
 if TYPE_CHECKING:
     from telegram.ext import Application
@@ -15,7 +15,7 @@ __all__ = ["FEATURE_MODULES", "register"]
 # Feature modules export HANDLERS and FEATURE, and optionally DEEP_LINKS (prefix -> handler),
 # MENU_ACTIONS (labels.yaml key -> handler), STARTUP (async hooks run in post_init) and
 # TEXT_INTERCEPTORS (async (update, context) -> bool: consume private text a draft awaits).
-FEATURE_MODULES: tuple[ModuleType, ...] = (guidance, tips)
+FEATURE_MODULES: tuple[ModuleType, ...] = (guidance, campaigns, tips, exams)
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> frozenset[str]:

@@ -37,7 +37,10 @@ def test_user_upsert_business_type_roles_and_block(engine) -> None:
         row = session.get(User, 5_000_000_001)
         assert row is not None
         assert (row.display_name, row.business_type, row.roles, row.blocked) == (
-            "王<老板>", "catering", "", True,
+            "王<老板>",
+            "catering",
+            "",
+            True,
         )
 
 

@@ -7,8 +7,18 @@ from bot.render import chinese_number, label, render, split_message
 
 @pytest.mark.parametrize(
     ("n", "text"),
-    [(1, "一"), (10, "十"), (15, "十五"), (20, "二十"), (73, "七十三"), (100, "一百"),
-     (101, "一百零一"), (110, "一百一十"), (126, "一百二十六"), (154, "一百五十四")],
+    [
+        (1, "一"),
+        (10, "十"),
+        (15, "十五"),
+        (20, "二十"),
+        (73, "七十三"),
+        (100, "一百"),
+        (101, "一百零一"),
+        (110, "一百一十"),
+        (126, "一百二十六"),
+        (154, "一百五十四"),
+    ],
 )
 def test_chinese_article_numbers(n: int, text: str) -> None:
     assert chinese_number(n) == text

@@ -1,0 +1,279 @@
+"""抽考 handlers through the sandbox: staff commands, roles, drafts, forged and stale buttons."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from bot.exam_paper import Paper
+from bot.models import AuditLog, Exam
+from bot.render import label
+from bot.sandbox.driver import Driver
+from tests.conftest import ADMIN, INSPECTOR
+from tests.exam_helpers import (  # the *_fixture imports register fixtures
+    FakeClock,
+    attempt_of,
+    clock_fixture,  # noqa: F401
+    code_in,
+    exams_registered_fixture,  # noqa: F401
+    session_of,
+)
+
+CANDIDATE = 5001
+STRANGER = 5002
+LINE = "某某超市 食品销售 安全员 西山镇 刘一"
+
+
+async def _issue(driver: Driver, inspector: int = INSPECTOR, line: str = LINE) -> str:
+    """Issue from one line; only the credit code is left, and it is skipped."""
+    await driver.send(inspector, f"/exam_new {line}")
+    await driver.press(inspector, driver.last(inspector), label("exam_skip"))
+    replies = await driver.press(inspector, driver.last(inspector), label("exam_issue"))
+    return code_in(replies[-1])
+
+
+async def _start(driver: Driver, code: str) -> None:
+    replies = await driver.send(CANDIDATE, f"/start exam_{code}")
+    assert "姓名：刘一" in replies[-1].text and "岗位：食品安全员" in replies[-1].text
+    await driver.press(CANDIDATE, replies[-1], label("exam_start"))
+
+
+async def test_staff_commands_need_the_role(driver: Driver) -> None:
+    for command in ("/exam_new", "/exam_results", "/exam_export"):
+        replies = await driver.send(STRANGER, command)
+        assert replies[-1].text == "这个命令只有监管人员可以使用。"
+    for command in ("/grant 5001", "/revoke 5001", "/exam_paper"):
+        replies = await driver.send(INSPECTOR, command)
+        assert replies[-1].text == "这个命令只有管理员可以使用。"
+    # Draft buttons are checked too.
+    await driver.send(STRANGER, "/quiz")
+    await driver.press_data(STRANGER, driver.last(STRANGER), "exn:ok")
+    assert driver.last_answer() == "这个命令只有监管人员可以使用。"
+
+
+async def test_grant_and_revoke_in_chat(driver: Driver, engine: Engine) -> None:
+    replies = await driver.send(ADMIN, "/grant 5003")
+    assert "没有找到用户" in replies[-1].text
+    await driver.send(5003, "/start")
+    replies = await driver.send(ADMIN, "/grant 5003")
+    assert "已授予" in replies[-1].text
+    assert "您已获得监管人员权限" in driver.last(5003).text
+    menu = driver.emulator.command_list(scope={"type": "chat", "chat_id": 5003})
+    assert "exam_new" in [command for command, _ in menu]
+    replies = await driver.send(ADMIN, "/grant")
+    assert "5003" in replies[-1].text
+    code = await _issue(driver, inspector=5003)
+    assert code
+    replies = await driver.send(ADMIN, "/revoke 5003")
+    assert "已撤销" in replies[-1].text
+    replies = await driver.send(5003, "/exam_new")
+    assert replies[-1].text == "这个命令只有监管人员可以使用。"
+    replies = await driver.send(ADMIN, "/revoke 900002")  # from settings: not revocable in chat
+    assert "INSPECTOR_USER_IDS" in replies[-1].text
+    with session_of(engine) as session:
+        actions = [(a.actor_id, a.action) for a in session.exec(select(AuditLog)).all()]
+    assert (ADMIN, "grant:inspector") in actions
+    assert (ADMIN, "revoke:inspector") in actions
+    assert (5003, "exam:issue") in actions
+
+
+async def test_step_by_step_draft_with_bad_input(clock: FakeClock, driver: Driver) -> None:
+    replies = await driver.send(INSPECTOR, "/exam_new")
+    assert "企业名称" in replies[-1].text
+    replies = await driver.send(INSPECTOR, "甲")
+    assert "企业名称应为 2-60 个字" in replies[-1].text
+    await driver.send(INSPECTOR, "好味道饭店")
+    replies = await driver.send(INSPECTOR, "91370100MA3C5Y8X2G")  # wrong check character
+    assert "校验位" in replies[-1].text
+    replies = await driver.send(INSPECTOR, "91370100MA3C5Y8X2F")
+    sectors = replies[-1]
+    assert "行业" in sectors.text and "集中用餐单位" in sectors.buttons[2]
+    await driver.press(INSPECTOR, sectors, "集中用餐单位")
+    assert driver.emulator.message(INSPECTOR, sectors.message_id).text == "✔️ 行业：集中用餐单位"
+    # The old sector button is stale now.
+    await driver.press_data(INSPECTOR, sectors, "exn:sec:retail")
+    assert driver.last_answer() == "按钮已失效，请重新打开菜单"
+    await driver.press(INSPECTOR, driver.last(INSPECTOR), "食品安全总监")
+    await driver.send(INSPECTOR, "无")  # skips the township
+    await driver.send(INSPECTOR, "赵六")
+    summary = driver.last(INSPECTOR)
+    assert "统一社会信用代码：91370100MA3C5Y8X2F" in summary.text
+    assert "镇街：（未填）" in summary.text and "考生姓名：赵六" in summary.text
+    await driver.press(INSPECTOR, summary, label("exam_redo"))
+    assert "企业名称" in driver.last(INSPECTOR).text
+    await driver.press(INSPECTOR, summary, label("cancel"))
+    assert driver.emulator.message(INSPECTOR, summary.message_id).text == "已取消发起抽考。"
+    await driver.press_data(INSPECTOR, summary, "exn:ok")
+    assert driver.last_answer() == "按钮已失效，请重新打开菜单"
+
+
+async def test_a_forgotten_draft_does_not_swallow_questions(
+    clock: FakeClock, driver: Driver
+) -> None:
+    await driver.send(INSPECTOR, "/exam_new")
+    clock.advance(minutes=31)
+    replies = await driver.send(INSPECTOR, "健康证多久办一次")
+    assert "企业名称" not in replies[-1].text
+    assert "✍️" not in replies[-1].text
+
+
+async def test_candidate_names_and_renames(
+    clock: FakeClock, driver: Driver, engine: Engine
+) -> None:
+    await driver.send(INSPECTOR, "/exam_new 某某超市 食品销售 安全员 西山镇")
+    await driver.press(INSPECTOR, driver.last(INSPECTOR), label("exam_skip"))  # credit code
+    await driver.press(INSPECTOR, driver.last(INSPECTOR), label("exam_skip"))  # candidate
+    replies = await driver.press(INSPECTOR, driver.last(INSPECTOR), label("exam_issue"))
+    code = code_in(replies[-1])
+    await driver.send(CANDIDATE, f"/start exam_{code}")
+    replies = await driver.send(CANDIDATE, "12345")
+    assert "姓名应为 2-20 个字" in replies[-1].text
+    replies = await driver.send(CANDIDATE, "陈七")
+    confirm = replies[-1]
+    assert "姓名：陈七" in confirm.text
+    await driver.press(CANDIDATE, confirm, label("exam_rename"))
+    replies = await driver.send(CANDIDATE, "陈 七七")
+    assert "姓名：陈 七七" in replies[-1].text
+    await driver.press(CANDIDATE, replies[-1], label("exam_start"))
+    assert attempt_of(engine, CANDIDATE).candidate_name == "陈 七七"
+    # After the start, the name can no longer change and text is a question again.
+    await driver.press(CANDIDATE, confirm, label("exam_rename"))
+    assert driver.last_answer() == "按钮已失效，请重新打开菜单"
+
+
+async def test_forged_and_stale_exam_buttons(
+    clock: FakeClock, driver: Driver, engine: Engine
+) -> None:
+    code = await _issue(driver)
+    await _start(driver, code)
+    attempt = attempt_of(engine, CANDIDATE)
+    question = driver.last(CANDIDATE)
+    first_buttons = list(question.callback_data)
+    await driver.press(CANDIDATE, question, (0, 0))
+    # A double tap on question 1 (its button as the phone still shows it) changes nothing.
+    await driver.press_data(CANDIDATE, question, first_buttons[1])
+    assert driver.last_answer() == "按钮已失效（不是当前题目或已作答），请看最新的消息。"
+    with session_of(engine) as session:
+        from bot.models import AttemptItem
+
+        second = session.get(AttemptItem, (attempt.id, 1))
+        assert second is not None and second.chosen is None
+    # Someone else forging the candidate's buttons in their own chat.
+    await driver.send(STRANGER, "/quiz")
+    mine = driver.last(STRANGER)
+    for data in (f"ex:a:{attempt.id}:1:0", f"ex:y:{attempt.id}", f"ex:k:{attempt.id}:1"):
+        await driver.press_data(STRANGER, mine, data)
+        assert driver.last_answer() == "这不是您的考试或练习，不能作答。"
+    await driver.press_data(STRANGER, mine, f"exs:go:{attempt.exam_id}")
+    assert (
+        driver.last_answer()
+        == "这个考试码已被使用（每个考试码只能由一人考一次），请联系监管人员。"
+    )
+    # Forged shapes: out of range, unknown attempt, malformed.
+    for data in (f"ex:a:{attempt.id}:1:9", f"ex:g:{attempt.id}:1:77", "ex:a:99999:0:0"):
+        await driver.press_data(CANDIDATE, question, data)
+        assert driver.last_answer() == "按钮已失效（不是当前题目或已作答），请看最新的消息。"
+    await driver.press_data(CANDIDATE, question, "ex:a:1:x:0")
+    assert driver.last_answer() == "按钮已失效，请重新打开菜单"
+    # A practice button on an exam sitting is refused.
+    await driver.press_data(CANDIDATE, question, f"ex:n:{attempt.id}:1")
+    assert driver.last_answer() == "按钮已失效（不是当前题目或已作答），请看最新的消息。"
+    assert attempt_of(engine, CANDIDATE).current == 1
+
+
+async def test_earlier_practice_round_is_refused(driver: Driver) -> None:
+    user = 6002
+    await driver.send(user, "/quiz")
+    await driver.press(user, driver.last(user), "通用")
+    await driver.press(user, driver.last(user), "食品安全总监")
+    old = driver.last(user)
+    await driver.send(user, "/quiz")
+    await driver.press(user, driver.last(user), "通用")
+    await driver.press(user, driver.last(user), "食品安全总监")
+    await driver.press(user, old, (0, 0))
+    assert driver.last_answer() == "这份答卷已经交卷或已结束，不能再作答。"
+
+
+async def test_results_are_scoped_and_filtered(clock: FakeClock, driver: Driver) -> None:
+    code = await _issue(driver)
+    await _start(driver, code)
+    await driver.press(CANDIDATE, driver.last(CANDIDATE), label("exam_submit"))
+    await driver.press(CANDIDATE, driver.last(CANDIDATE), label("exam_submit_yes"))
+    await driver.send(ADMIN, "/start")
+    replies = await driver.send(INSPECTOR, "/exam_results")
+    text = replies[0].text
+    assert "范围：您发起的抽考" in text
+    assert "参考 1 人次，合格 0，合格率 0.0%，平均分 0" in text
+    assert "食品销售：1 人次" in text and "西山镇：1 人次" in text
+    assert replies[-1].media.get("photo"), "the pass-rate chart"
+    replies = await driver.send(INSPECTOR, "/exam_results 合格")
+    assert replies[0].text.startswith("抽考记录与统计（合格）")
+    assert "参考 0 人次" in replies[0].text
+    replies = await driver.send(INSPECTOR, "/exam_results 2025-13")
+    assert "无法识别：2025-13" in replies[0].text
+    # Another inspector sees none of it; an admin sees everything.
+    await driver.send(5003, "/start")
+    await driver.send(ADMIN, "/grant 5003")
+    replies = await driver.send(5003, "/exam_results")
+    assert "参考 0 人次" in replies[0].text
+    replies = await driver.send(ADMIN, "/exam_results 食品销售 不合格")
+    assert "范围：全部监管人员" in replies[0].text and "参考 1 人次" in replies[0].text
+    # Open codes are listed for the inspector.
+    pending = await _issue(driver)
+    replies = await driver.send(INSPECTOR, "/exam_results")
+    assert pending in replies[0].text
+
+
+async def test_admin_sets_the_paper(clock: FakeClock, driver: Driver, engine: Engine) -> None:
+    replies = await driver.send(ADMIN, "/exam_paper")
+    assert "45 题，满分 100 分，80 分合格，限时 30 分钟" in replies[-1].text
+    paper = {"sections": [{"type": "judge", "count": 10, "points": 10}], "minutes": 10,
+             "pass_mark": 60}  # fmt: skip
+    replies = await driver.send(ADMIN, "/exam_paper " + json.dumps(paper))
+    assert (
+        "已更新" in replies[-1].text
+        and "10 题，满分 100 分，60 分合格，限时 10 分钟" in replies[-1].text
+    )
+    replies = await driver.send(ADMIN, '/exam_paper {"sections": []}')
+    assert "试卷设置有误" in replies[-1].text
+    code = await _issue(driver)
+    with session_of(engine) as session:
+        exam = session.exec(select(Exam).where(Exam.code == code)).one()
+    assert Paper.from_json(exam.paper).size == 10
+    await _start(driver, code)
+    assert driver.last(CANDIDATE).text.startswith("第 1/10 题 · 判断题（10 分） · ⏱ 剩余 10:00")
+    replies = await driver.send(ADMIN, "/exam_paper default")
+    assert "45 题" in replies[-1].text
+
+
+async def test_menu_buttons_open_practice_and_mistakes(driver: Driver) -> None:
+    replies = await driver.send(7001, "/menu")
+    await driver.press(7001, replies[-1], label("menu_quiz"))
+    assert "请选择您企业的行业" in driver.last(7001).text
+    await driver.press(7001, replies[-1], label("menu_mistakes"))
+    assert "错题本是空的" in driver.last(7001).text
+    await driver.press_data(7001, replies[-1], "exq:m")
+    assert driver.last_answer() == "错题本是空的，继续保持！"
+
+
+async def test_names_with_markup_are_escaped(clock: FakeClock, driver: Driver) -> None:
+    code = await _issue(driver, line="<b>A&B</b>超市 食品销售 安全员 西山镇 刘一")
+    issued = driver.last(INSPECTOR)
+    assert "企业：<b>A&B</b>超市" in issued.text
+    assert "&lt;b&gt;A&amp;B&lt;/b&gt;超市" in (issued.html or "")
+    replies = await driver.send(CANDIDATE, f"/start exam_{code}")
+    assert "企业：<b>A&B</b>超市" in replies[-1].text
+
+
+async def test_reopening_after_the_deadline_submits(
+    clock: FakeClock, driver: Driver, engine: Engine
+) -> None:
+    code = await _issue(driver)
+    await _start(driver, code)
+    clock.advance(minutes=31)  # the deadline job has not fired (PTB runs on real time)
+    replies = await driver.send(CANDIDATE, f"/start exam_{code}")
+    assert replies[0].text.startswith("⏰ 考试时间到，系统已自动交卷。")
+    assert attempt_of(engine, CANDIDATE).status == "submitted"
+    assert "（时间到自动交卷）" in driver.last(INSPECTOR).text
