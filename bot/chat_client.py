@@ -88,6 +88,8 @@ class ChatClient:
             body = message.text if message.text is not None else (message.caption or "")
             if body:
                 self._print(body)
+            if (message.reply_markup or {}).get("force_reply"):
+                self._print("（请直接输入回复）")
         saved = self._save_media(message)
         if saved:
             self._print(saved)
@@ -101,6 +103,14 @@ class ChatClient:
                 self.buttons[number] = (message, (row_index, col_index))
                 cells.append(f"[{number}] {button.get('text')}")
             self._print("   ".join(cells))
+
+    def _force_reply_target(self) -> int | None:
+        """Like a Telegram app: after a ForceReply prompt, what you type answers it."""
+        mine = self.driver.emulator.messages(self.user_id)
+        last = mine[-1] if mine else None
+        if last is not None and (last.reply_markup or {}).get("force_reply"):
+            return last.message_id
+        return None
 
     async def handle(self, line: str) -> bool:
         """Act on one input line; False means quit."""
@@ -128,7 +138,7 @@ class ChatClient:
             await self.driver.press(self.user_id, message, position)
         else:
             self.buttons.clear()
-            await self.driver.send(self.user_id, line)
+            await self.driver.send(self.user_id, line, reply_to=self._force_reply_target())
         self.show_updates()
         return True
 

@@ -151,13 +151,18 @@ class Driver:
         return [m for m in self.emulator.messages(chat_id) if m.message_id >= first_id]
 
     async def send(
-        self, user_id: int, text: str, *, chat_id: int | None = None
+        self,
+        user_id: int,
+        text: str,
+        *,
+        chat_id: int | None = None,
+        reply_to: int | None = None,
     ) -> list[StoredMessage]:
-        """The user types text; returns the bot's new messages in that chat."""
+        """The user types text (optionally as a reply); returns the bot's new messages there."""
         user = self.user(user_id)
         target = user_id if chat_id is None else chat_id
         first = self._next_id(target)
-        user.send(text, chat_id)
+        user.send(text, chat_id, reply_to=reply_to)
         await self.settle()
         return self._since(target, first)
 
