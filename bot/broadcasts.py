@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import exists, func, literal, update
 from sqlalchemy import select as sa_select
@@ -98,6 +99,15 @@ def add_recipients(session: Session, broadcast_id: int, chat_ids: Iterable[int])
     return int(result.rowcount or 0)
 
 
+def _insert_pending(session: Session, chosen: Any) -> int:
+    """INSERT … SELECT the chosen (broadcast, chat) pairs as pending; existing ones are kept."""
+    columns = ["broadcast_id", "chat_id", "status", "attempts", "updated_at"]
+    stmt = _insert_ignore(session)(Delivery).from_select(columns, chosen).on_conflict_do_nothing()
+    result = session.exec(stmt)
+    session.commit()
+    return int(result.rowcount or 0)
+
+
 def add_subscribers(session: Session, broadcast: Broadcast) -> int:
     """Queue the topic's active subscribers not reached yet (late subscribers included)."""
     if broadcast.topic is None or broadcast.id is None:
@@ -125,11 +135,7 @@ def add_subscribers(session: Session, broadcast: Broadcast) -> int:
         )
         .order_by(col(Subscription.user_id))
     )
-    columns = ["broadcast_id", "chat_id", "status", "attempts", "updated_at"]
-    stmt = _insert_ignore(session)(Delivery).from_select(columns, chosen).on_conflict_do_nothing()
-    result = session.exec(stmt)
-    session.commit()
-    return int(result.rowcount or 0)
+    return _insert_pending(session, chosen)
 
 
 def _add_all_users(session: Session, broadcast_id: int) -> int:
@@ -143,11 +149,7 @@ def _add_all_users(session: Session, broadcast_id: int) -> int:
         .where(col(User.blocked).is_(False), ~already)
         .order_by(col(User.id))
     )
-    columns = ["broadcast_id", "chat_id", "status", "attempts", "updated_at"]
-    stmt = _insert_ignore(session)(Delivery).from_select(columns, chosen).on_conflict_do_nothing()
-    result = session.exec(stmt)
-    session.commit()
-    return int(result.rowcount or 0)
+    return _insert_pending(session, chosen)
 
 
 def create_broadcast(
