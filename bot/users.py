@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from bot.models import AuditLog, User, utcnow
+from bot.models import AuditLog, User, as_utc, utcnow
 from knowledge.vocab import business_types
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
 ]
 
 INSPECTOR = "inspector"
+LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,14 @@ def upsert_user(
     """Create or refresh the user row; a message from a user proves they are not blocking us."""
     user = session.get(User, user_id)
     now = utcnow()
+    if (
+        user is not None
+        and not user.blocked
+        and user.display_name == display_name[:128]
+        and user.username == username
+        and now - as_utc(user.last_seen) < LAST_SEEN_RESOLUTION
+    ):
+        return user  # nothing new: spare a write on every update of a busy conversation
     if user is None:
         user = User(id=user_id, display_name=display_name, username=username, first_seen=now)
     user.display_name = display_name[:128]

@@ -147,5 +147,11 @@ async def setup_jobs(app: Any) -> None:
         interval=timedelta(seconds=20),
         first=timedelta(seconds=20),
         name="broadcasts:resume",
-        job_kwargs={"id": "broadcasts:resume", "replace_existing": True},
+        job_kwargs={
+            "id": "broadcasts:resume",
+            "replace_existing": True,
+            # A late tick (a busy loop) just runs late: no "missed" warning, no pile-up.
+            "misfire_grace_time": None,
+            "coalesce": True,
+        },
     )
