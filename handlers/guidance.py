@@ -147,28 +147,12 @@ async def show_source(update: Update, context: Context) -> None:
     with db(context) as session:
         log = session.get(QuestionLog, log_id) if log_id else None
         entry = context.bot_data.knowledge.by_id.get(log.entry_id or "") if log else None
-        if entry is None:
-            await answer_query(update, render("stale_button"), alert=True)
-            return
-        parts = []
-        for citation in entry.citations:
-            statute, article = guidance.find_article(session, citation)
-            if statute is not None and article is not None:
-                parts.append(
-                    render("article", statute=statute, number=citation.article, text=article.text)
-                )
-            else:
-                source = sources()[citation.source]
-                parts.append(
-                    render(
-                        "article_missing",
-                        source=source,
-                        number=citation.article,
-                        hint_path=f"../shared/corpus/{source.file}",
-                    )
-                )
+        found = [(c, *guidance.find_article(session, c)) for c in entry.citations] if entry else []
+    if not found:
+        await answer_query(update, render("stale_button"), alert=True)
+        return
     await answer_query(update)
-    await reply(update, "\n\n".join(parts))
+    await reply(update, render("articles", found=found, sources=sources()))
 
 
 async def feedback(update: Update, context: Context) -> None:
@@ -221,37 +205,34 @@ async def topic_page(update: Update, context: Context) -> None:
     assert query is not None and query.data
     _, _, raw_topic, raw_page = query.data.split(":")
     number, page = parse_int(raw_topic), parse_int(raw_page)
+    view = _topic_view(context, number, page) if number is not None and page is not None else None
+    if view is None:
+        await answer_query(update, render("stale_button"), alert=True)
+        return
+    await answer_query(update)
+    await query.edit_message_text(view[0], reply_markup=view[1])
+
+
+def _topic_view(
+    context: Context, number: int, page: int
+) -> tuple[str, InlineKeyboardMarkup | None] | None:
+    """One page of a topic's questions as (text, buttons); None for a page that is not there."""
     names = topics()
-    if number is None or page is None or number >= len(names):
-        await answer_query(update, render("stale_button"), alert=True)
-        return
-    entries = context.bot_data.knowledge.by_topic(names[number])
+    entries = context.bot_data.knowledge.by_topic(names[number]) if number < len(names) else []
     pages = max(1, math.ceil(len(entries) / TOPIC_PAGE))
-    if page >= pages:
-        await answer_query(update, render("stale_button"), alert=True)
-        return
-    shown = entries[page * TOPIC_PAGE : (page + 1) * TOPIC_PAGE]
-    rows = [
-        [button(f"{page * TOPIC_PAGE + i}. {e.question[:50]}", f"ans:q:{e.id}")]
-        for i, e in enumerate(shown, 1)
-    ]
-    nav = []
-    if page > 0:
-        nav.append(button("⬅️", f"top:t:{number}:{page - 1}"))
+    if not entries or page >= pages:
+        return None
+    first = page * TOPIC_PAGE
+    shown = entries[first : first + TOPIC_PAGE]
+    rows = [[button(f"{first + i}. {e.question[:50]}", f"ans:q:{e.id}")]
+            for i, e in enumerate(shown, 1)]  # fmt: skip
+    nav = [button("⬅️", f"top:t:{number}:{page - 1}")] if page > 0 else []
     if page + 1 < pages:
         nav.append(button("➡️", f"top:t:{number}:{page + 1}"))
     rows += [nav, [button(label("back_topics"), "top:list")]]
-    text = render(
-        "topic_entries",
-        topic=names[number],
-        count=len(entries),
-        entries=shown,
-        offset=page * TOPIC_PAGE,
-        page=page,
-        pages=pages,
-    )
-    await answer_query(update)
-    await query.edit_message_text(text, reply_markup=keyboard(rows))
+    text = render("topic_entries", topic=names[number], count=len(entries), entries=shown,
+                  offset=first, page=page, pages=pages)  # fmt: skip
+    return text, keyboard(rows)
 
 
 async def back_to_topics(update: Update, context: Context) -> None:
