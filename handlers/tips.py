@@ -194,35 +194,33 @@ async def tips_send_confirmed(update: Update, context: Context) -> None:
     launch(context.application, broadcast.id)
 
 
-@require_admin
-async def occasion_set(update: Update, context: Context) -> None:
-    """/occasion_set <spring_school|autumn_school|food_safety_week|名称> <日期> [提示正文]."""
-    parts = args_text(context).split(maxsplit=2)
-    error = render(
-        "bad_usage",
-        usage="/occasion_set 节日 YYYY-MM-DD [自定义活动的提示正文]",
-        hint="节日：" + "、".join(f"{k}（{NAMES[k]}）" for k in ADMIN_SET) + "，或自定义名称",
-    )
+def _occasion_args(text: str) -> tuple[str, date, str | None, str | None] | None:
+    """(key, day, name, tip text): a known occasion and a date, or a name, a date and a text."""
+    parts = text.split(maxsplit=2)
     try:
         day = date.fromisoformat(parts[1]) if len(parts) >= 2 else None
     except ValueError:
         day = None
-    if day is None:
-        await reply(update, error)
+    key = {v: k for k, v in NAMES.items()}.get(parts[0], parts[0]) if parts else ""
+    if day is None or (key not in ADMIN_SET and len(parts) < 3):
+        return None
+    if key in ADMIN_SET:
+        return key, day, None, None
+    return "custom", day, parts[0][:30], parts[2][:MAX_BROADCAST]
+
+
+@require_admin
+async def occasion_set(update: Update, context: Context) -> None:
+    """/occasion_set <spring_school|autumn_school|food_safety_week|名称> <日期> [提示正文]."""
+    parsed = _occasion_args(args_text(context))
+    if parsed is None:
+        hint = "节日：" + "、".join(f"{k}（{NAMES[k]}）" for k in ADMIN_SET) + "，或自定义名称"
+        usage = "/occasion_set 节日 YYYY-MM-DD [自定义活动的提示正文]"
+        await reply(update, render("bad_usage", usage=usage, hint=hint))
         return
-    keyed = {v: k for k, v in NAMES.items()}.get(parts[0], parts[0])
-    known = keyed in ADMIN_SET
-    if not known and len(parts) < 3:
-        await reply(update, error)
-        return
+    key, day, name, text = parsed
     with db(context) as session:
-        row = set_custom_occasion(
-            session,
-            key=keyed if known else "custom",
-            day=day,
-            name=None if known else parts[0][:30],
-            text=None if known else parts[2][:MAX_BROADCAST],
-        )
+        row = set_custom_occasion(session, key=key, day=day, name=name, text=text)
         audit(session, actor_id=user_id(update), action="occasion:set", detail=f"{row.key} {day}")
     await schedule_pushes(context.application)
     settings = context.bot_data.settings
