@@ -34,7 +34,6 @@ sys.path.insert(0, str(ROOT))
 
 from sqlmodel import SQLModel  # noqa: E402
 
-import handlers  # noqa: E402
 from bot import campaigns as svc  # noqa: E402
 from bot.campaign_results import tally  # noqa: E402
 from bot.campaign_spec import BallotSpec, CampaignSpec  # noqa: E402
@@ -43,16 +42,11 @@ from bot.db import create_tables, make_engine, session_scope  # noqa: E402
 from bot.models import utcnow  # noqa: E402
 from bot.sandbox.driver import Driver, process_update  # noqa: E402
 from bot.sandbox.limits import Limits  # noqa: E402
-from handlers import campaigns  # noqa: E402
 
 ADMIN = 900001
 FIRST_ID = 30_000_000
 FOODS = ("猪肉", "蔬菜", "水果", "鸡蛋", "水产品", "食用油")
 PLACES = ("超市", "农贸市场", "网店", "学校周边")
-
-
-if campaigns not in handlers.FEATURE_MODULES:  # until handlers/__init__ lists the feature
-    handlers.FEATURE_MODULES = (*handlers.FEATURE_MODULES, campaigns)
 
 
 def _percentile(values: list[float], share: float) -> float:

@@ -6,12 +6,8 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
-import handlers
 from bot.sandbox.driver import Driver
 from bot.sandbox.state import StoredMessage
-from handlers import campaigns
 from tests.conftest import ADMIN
 
 T0 = datetime(2027, 3, 1, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
@@ -37,12 +33,6 @@ ballots:
   - title: 您最想抽检哪种月饼？
     options: [五仁, 豆沙, 蛋黄, 冰皮]
 """
-
-
-def register_campaigns(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make sure the feature is registered (handlers/__init__ lists it once it is wired)."""
-    if campaigns not in handlers.FEATURE_MODULES:
-        monkeypatch.setattr(handlers, "FEATURE_MODULES", (*handlers.FEATURE_MODULES, campaigns))
 
 
 class Clock:

@@ -14,7 +14,6 @@ from tests.campaign_support import (
     create_open,
     current,
     receipt,
-    register_campaigns,
     tick,
     upload,
 )
@@ -27,11 +26,6 @@ def campaign_jobs(driver: Driver) -> list[str]:
     queue = driver.application.job_queue
     assert queue is not None
     return sorted(str(job.name) for job in queue.jobs() if str(job.name).startswith("campaign:"))
-
-
-@pytest.fixture(autouse=True)
-def _registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    register_campaigns(monkeypatch)
 
 
 async def test_ballot_toggles_submit_and_receipt(driver: Driver, engine: Engine) -> None:

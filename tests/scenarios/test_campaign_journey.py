@@ -30,7 +30,6 @@ from tests.campaign_support import (
     current,
     finish_broadcasts,
     receipt,
-    register_campaigns,
     tick,
     upload,
 )
@@ -38,11 +37,6 @@ from tests.conftest import ADMIN, make_settings
 
 VOTERS = (30001, 30002, 30003)
 SUBSCRIBER = 30009
-
-
-@pytest.fixture(autouse=True)
-def _registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    register_campaigns(monkeypatch)
 
 
 async def vote(driver: Driver, user: int, cid: int, *choices: str) -> dict[str, list[str]]:
