@@ -98,11 +98,13 @@ def main() -> int:
         np.quantile(p[y == 0], [0.5, 0.9]).round(2),
     )
     oos = np.array([q["expect"] == "none" for q, _ in rows])
+    all_oos = sum(q["expect"] == "none" for q in tune)
     answer_at = 0.95
     for t in np.arange(0.30, 0.95, 0.01):
         answered = p >= t
         wrong = 1 - y[answered].mean() if answered.sum() else 1.0
-        oos_answered = answered[oos].mean() if oos.any() else 0.0
+        # Out-of-scope questions the vocabulary gate declined count as declined.
+        oos_answered = answered[oos].sum() / max(all_oos, 1)
         if wrong <= MAX_WRONG and oos_answered <= MAX_OOS_ANSWERED:
             answer_at = float(t)
             break

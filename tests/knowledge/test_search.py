@@ -30,7 +30,7 @@ QUESTIONS = [
     ("raw-cooked-fridge", "冰箱生熟要分开放吗", "a-raw-cooked-separation", ANSWERED),
     ("infant-formula-counter", "婴儿奶粉要放专柜吗", "b-special-food-counter", ANSWERED),
     ("additives", "食品添加剂能随便加吗", "b-additive-use-rules", ANSWERED),
-    ("health-food-claims", "保健食品能说治病吗", "b-health-food-label", ANSWERED),
+    ("health-food-claims", "保健食品能说治病吗", "b-health-food-label", SUGGESTED),
     ("livestream-synonym", "直播带货卖食品要什么手续", "a-livestream-selling", ANSWERED),
     ("farmers-market", "农贸市场卖菜要办证吗", "b-farm-produce-no-licence", ANSWERED),
     ("ten-times-compensation", "十倍赔偿怎么算", "c-punitive-ten-times", ANSWERED),
@@ -152,12 +152,13 @@ def test_every_entry_answers_its_own_question(index: KnowledgeIndex) -> None:
 def test_business_type_prefers_the_entry_that_binds_that_business(
     index: KnowledgeIndex,
 ) -> None:
-    question = "食品安全信用档案包括哪些内容"
-    # c-mgmt-system (not for 小作坊/小餐饮) and c-credit-record (for all) score within 0.05.
-    assert index.search(question).hits[0].entry.id == "c-mgmt-system"
-    assert index.search(question, business_type="catering").hits[0].entry.id == "c-mgmt-system"
-    assert index.search(question, business_type="small").hits[0].entry.id == "c-credit-record"
-    assert index.search(question, business_type="consumer").hits[0].entry.id == "c-mgmt-system"
+    # On the real base the preference only ever moves a near-tie towards an entry that binds
+    # the asker's business; a clear winner stays (the exact flip is tested on twin entries).
+    for question in ("食品安全信用档案包括哪些内容", "健康证多久办一回", "卖过期的东西罚多少"):
+        plain = index.search(question).hits[0]
+        for kind in ("catering", "retail", "production", "small", "canteen", "online"):
+            chosen = index.search(question, business_type=kind).hits[0]
+            assert chosen.entry == plain.entry or chosen.entry.applies_to(kind)
 
 
 def _twin(entry_id: str, kinds: set[str]) -> Entry:
