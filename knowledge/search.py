@@ -118,8 +118,34 @@ class SearchResult:
         return self.confidence
 
 
+class _Columns:
+    """Unit-length TF-IDF rows stored by column: a query touches only its own grams' columns.
+
+    A dense matrix of ~2,400 phrasings by ~12,000 grams would hold ~115 MB of zeros.
+    """
+
+    def __init__(self, n_rows: int, n_cols: int, triples: list[tuple[int, int, float]]) -> None:
+        self.n_rows = n_rows
+        triples.sort(key=lambda t: t[1])
+        self.rows = np.array([t[0] for t in triples], np.int32)
+        self.data = np.array([t[2] for t in triples], np.float32)
+        cols = np.array([t[1] for t in triples], np.int64)
+        self.indptr = np.searchsorted(cols, np.arange(n_cols + 1)).astype(np.int64)
+
+    def dot(self, cols: np.ndarray, vals: np.ndarray) -> np.ndarray:
+        """Every row's dot product with a query given as (column indexes, weights)."""
+        starts, ends = self.indptr[cols], self.indptr[cols + 1]
+        if not len(cols) or not (ends - starts).any():
+            return np.zeros(self.n_rows, np.float32)
+        pick = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends, strict=True)])
+        weights = self.data[pick] * np.repeat(vals, ends - starts)
+        return np.bincount(self.rows[pick], weights=weights, minlength=self.n_rows).astype(
+            np.float32
+        )
+
+
 class _CharSpace:
-    """TF-IDF vectors over characters and character pairs, as dense rows for fast dot products."""
+    """TF-IDF vectors over characters and character pairs."""
 
     def __init__(self, analyzer: Analyzer, docs: list[list[str]]) -> None:
         self.analyzer = analyzer
@@ -145,18 +171,20 @@ class _CharSpace:
         grams.update(units[i] + "|" + units[i + 1] for i in range(len(units) - 1))
         return grams
 
-    def rows(self, counts: list[Counter[str]]) -> np.ndarray:
+    def rows(self, counts: list[Counter[str]]) -> _Columns:
         """Unit-length TF-IDF rows."""
-        matrix = np.zeros((len(counts), len(self.vocab)), np.float32)
-        norms = np.zeros((len(counts), 1), np.float32)
+        triples: list[tuple[int, int, float]] = []
         for r, c in enumerate(counts):
+            known, norm = [], 0.0
             for g, k in c.items():
                 j = self.vocab.get(g)
                 weight = (1 + math.log(k)) * (self.idf[j] if j is not None else self.unknown_idf)
-                norms[r, 0] += weight * weight
+                norm += weight * weight
                 if j is not None:  # grams no entry question has never meet a query column
-                    matrix[r, j] = weight
-        return matrix / np.maximum(np.sqrt(norms), 1e-9)
+                    known.append((j, weight))
+            scale = 1.0 / max(math.sqrt(norm), 1e-9)
+            triples.extend((r, j, w * scale) for j, w in known)
+        return _Columns(len(counts), len(self.vocab), triples)
 
     def query(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Column indexes and unit weights of the known grams (unknown ones count in the norm)."""
@@ -317,15 +345,15 @@ class KnowledgeIndex:
         cols, vals = self._chars.query(query[:300])
         if cols.size == 0:
             return []
-        char_doc = self._chars.doc_matrix[:, cols] @ vals
-        char_answer = self._answer_matrix[:, cols] @ vals
-        per_string = self._string_matrix[:, cols] @ vals
+        char_doc = self._chars.doc_matrix.dot(cols, vals)
+        char_answer = self._answer_matrix.dot(cols, vals)
+        per_string = self._string_matrix.dot(cols, vals)
         char_best = np.zeros(len(self.entries), np.float32)
         np.maximum.at(char_best, self._string_owner, per_string)
         s_cols, s_vals = self._sounds.query(query[:300])
-        sound_doc = self._sounds.doc_matrix[:, s_cols] @ s_vals
+        sound_doc = self._sounds.doc_matrix.dot(s_cols, s_vals)
         sound_best = np.zeros(len(self.entries), np.float32)
-        np.maximum.at(sound_best, self._string_owner, self._sound_strings[:, s_cols] @ s_vals)
+        np.maximum.at(sound_best, self._string_owner, self._sound_strings.dot(s_cols, s_vals))
         bm25 = self._bm25(terms)
         # Scaled by what a document matching every word would score, so one common word that
         # happens to match ("今天") cannot look like a full match.
