@@ -10,6 +10,7 @@ from sqlmodel import Session
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot import campaign_votes as votes
 from bot import campaigns as svc
 from bot.campaign_export import chart_pngs, workbook_bytes
 from bot.campaign_results import raw_votes, tally
@@ -119,7 +120,7 @@ async def card_command(update: Update, context: Context, campaign_id: int) -> No
 async def poll_command(update: Update, context: Context, campaign_id: int) -> None:
     """/campaign_poll <id> — a native non-anonymous poll whose answers join the tally."""
     view = await attempt(
-        update, context, lambda s: svc.poll_target(s, campaign_id, now=now(context))
+        update, context, lambda s: votes.poll_target(s, campaign_id, now=now(context))
     )
     chat = update.effective_chat
     if view is None or chat is None:
@@ -133,7 +134,7 @@ async def poll_command(update: Update, context: Context, campaign_id: int) -> No
     )
     assert message.poll is not None
     with db(context) as session:
-        svc.record_poll(
+        votes.record_poll(
             session, view, poll_id=message.poll.id, chat_id=chat.id, message_id=message.message_id
         )
     log_action(context, update, "campaign:poll", campaign_id)

@@ -12,6 +12,7 @@ from typing import Any
 
 from telegram.error import TelegramError
 
+from bot import campaign_votes as votes
 from bot import campaigns as svc
 from bot.context import Context
 from bot.db import session_scope
@@ -32,7 +33,7 @@ PREFIX = "campaign:"
 async def stop_polls(app: Any, campaign_ids: list[int]) -> None:
     """Close the native polls of campaigns that just closed (their answers no longer count)."""
     with session_scope(app.bot_data.engine) as session:
-        polls = [p for cid in campaign_ids for p in svc.campaign_polls(session, cid)]
+        polls = [p for cid in campaign_ids for p in votes.campaign_polls(session, cid)]
     for poll in polls:
         try:
             await app.bot.stop_poll(poll.chat_id, poll.message_id)

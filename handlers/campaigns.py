@@ -22,6 +22,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import campaign_votes as votes
 from bot import campaigns as svc
 from bot.campaign_results import tally
 from bot.campaigns import BallotState, Refusal
@@ -87,7 +88,7 @@ async def toggle_option(update: Update, context: Context) -> None:
     state = await _on_ballot(
         update,
         context,
-        lambda s, uid, at, tz: svc.toggle(s, cid, user_id=uid, option_id=oid, now=at, tz=tz),
+        lambda s, uid, at, tz: votes.toggle(s, cid, user_id=uid, option_id=oid, now=at, tz=tz),
     )
     if state is not None:
         await _draw(update, state, page_of(state, oid))
@@ -99,7 +100,7 @@ async def show_page(update: Update, context: Context) -> None:
     state = await _on_ballot(
         update,
         context,
-        lambda s, uid, at, tz: svc.ballot_state(s, cid, user_id=uid, now=at, tz=tz),
+        lambda s, uid, at, tz: votes.ballot_state(s, cid, user_id=uid, now=at, tz=tz),
     )
     if state is not None:
         await _draw(update, state, min(page, page_count(state.view) - 1))
@@ -111,7 +112,7 @@ async def pick_township(update: Update, context: Context) -> None:
     state = await _on_ballot(
         update,
         context,
-        lambda s, uid, at, tz: svc.set_township(s, cid, user_id=uid, index=index, now=at, tz=tz),
+        lambda s, uid, at, tz: votes.set_township(s, cid, user_id=uid, index=index, now=at, tz=tz),
     )
     if state is not None:
         await _draw(update, state, page_count(state.view) - 1)
@@ -121,7 +122,7 @@ async def submit_vote(update: Update, context: Context) -> None:
     """vote:s:<campaign> — store the ballot (one transaction); the message becomes a receipt."""
     cid = callback_number(update, 2)
     rec = await _on_ballot(
-        update, context, lambda s, uid, at, tz: svc.submit(s, cid, user_id=uid, now=at, tz=tz)
+        update, context, lambda s, uid, at, tz: votes.submit(s, cid, user_id=uid, now=at, tz=tz)
     )
     if rec is None:
         return
@@ -137,7 +138,7 @@ async def _send_ballot(update: Update, context: Context, campaign_id: int) -> No
         return
     uid, at, tz = sender(update), now(context), context.bot_data.settings.tz
     state = await attempt(
-        update, context, lambda s: svc.open_ballot(s, campaign_id, user_id=uid, now=at, tz=tz)
+        update, context, lambda s: votes.open_ballot(s, campaign_id, user_id=uid, now=at, tz=tz)
     )
     if state is None:
         return
@@ -202,7 +203,7 @@ async def ask_suggestion(update: Update, context: Context) -> None:
     ballot = await _on_ballot(
         update,
         context,
-        lambda s, _uid, at, _tz: svc.suggestion_target(s, cid, ballot_id=bid, now=at),
+        lambda s, _uid, at, _tz: votes.suggestion_target(s, cid, ballot_id=bid, now=at),
     )
     if ballot is None:
         return
@@ -215,7 +216,7 @@ async def ask_suggestion(update: Update, context: Context) -> None:
     )
     prompt = await chat.send_message(text, reply_markup=ForceReply(selective=True))
     with db(context) as session:
-        svc.await_suggestion(
+        votes.await_suggestion(
             session,
             cid,
             user_id=sender(update),
@@ -233,7 +234,7 @@ async def suggestion_reply(update: Update, context: Context) -> None:
     saved = await attempt(
         update,
         context,
-        lambda s: svc.save_suggestion(
+        lambda s: votes.save_suggestion(
             s, user_id=uid, prompt_id=prompt_id, text=text, now=now(context)
         ),
     )
@@ -252,7 +253,7 @@ async def poll_answer(update: Update, context: Context) -> None:
         return
     try:
         with db(context) as session:
-            svc.record_poll_answer(
+            votes.record_poll_answer(
                 session,
                 answer.poll_id,
                 user_id=answer.user.id,

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
 from bot import campaign_builder as builder
+from bot import campaign_votes as votes
 from bot import campaigns as svc
 from bot.broadcasts import progress
 from bot.campaign_cli import run_campaign_command
@@ -79,14 +80,14 @@ def vote(
     town: int | None = 0,
     at: datetime = T0,
 ) -> svc.Recorded:
-    state = svc.open_ballot(session, view.id, user_id=user, now=at)
+    state = votes.open_ballot(session, view.id, user_id=user, now=at)
     for option_id in state.selected:  # start from an empty ballot
-        svc.toggle(session, view.id, user_id=user, option_id=option_id, now=at)
+        votes.toggle(session, view.id, user_id=user, option_id=option_id, now=at)
     for text in choices:
-        svc.toggle(session, view.id, user_id=user, option_id=option(view, text), now=at)
+        votes.toggle(session, view.id, user_id=user, option_id=option(view, text), now=at)
     if town is not None and view.townships:
-        svc.set_township(session, view.id, user_id=user, index=town, now=at)
-    return svc.submit(session, view.id, user_id=user, now=at)
+        votes.set_township(session, view.id, user_id=user, index=town, now=at)
+    return votes.submit(session, view.id, user_id=user, now=at)
 
 
 def counts(session: Session, campaign_id: int) -> dict[str, dict[str, int]]:
@@ -215,8 +216,8 @@ def test_vote_is_recorded_and_replaced_on_change(session: Session) -> None:
 def test_reopening_shows_what_is_recorded_not_unsubmitted_toggles(session: Session) -> None:
     view = opened(session)
     recorded = vote(session, view, 1, ["猪肉", "超市"])
-    svc.toggle(session, view.id, user_id=1, option_id=option(view, "鸡蛋"), now=T0)
-    state = svc.open_ballot(session, view.id, user_id=1, now=T0)
+    votes.toggle(session, view.id, user_id=1, option_id=option(view, "鸡蛋"), now=T0)
+    state = votes.open_ballot(session, view.id, user_id=1, now=T0)
     assert state.selected == recorded.option_ids
     assert state.township == "城关街道"
     assert state.recorded is not None
@@ -224,21 +225,21 @@ def test_reopening_shows_what_is_recorded_not_unsubmitted_toggles(session: Sessi
 
 def test_single_choice_ballot_swaps_and_full_ballot_refuses(session: Session) -> None:
     view = opened(session)
-    svc.open_ballot(session, view.id, user_id=1, now=T0)
+    votes.open_ballot(session, view.id, user_id=1, now=T0)
     for text in ("超市", "网店"):
-        state = svc.toggle(session, view.id, user_id=1, option_id=option(view, text), now=T0)
+        state = votes.toggle(session, view.id, user_id=1, option_id=option(view, text), now=T0)
     assert state.selected == (option(view, "网店"),)
     for text in ("猪肉", "蔬菜"):
-        svc.toggle(session, view.id, user_id=1, option_id=option(view, text), now=T0)
+        votes.toggle(session, view.id, user_id=1, option_id=option(view, text), now=T0)
     with pytest.raises(Refusal) as caught:
-        svc.toggle(session, view.id, user_id=1, option_id=option(view, "水果"), now=T0)
+        votes.toggle(session, view.id, user_id=1, option_id=option(view, "水果"), now=T0)
     assert (caught.value.reason, caught.value.info) == (
         "too_many",
         {"most": 2, "ballot": "食品品种"},
     )
     draft = session.get(VoteDraft, (view.id, 1))
     assert draft is not None
-    assert svc._ids(draft.option_ids) == [option(view, t) for t in ("网店", "猪肉", "蔬菜")]
+    assert votes._ids(draft.option_ids) == [option(view, t) for t in ("网店", "猪肉", "蔬菜")]
 
 
 def test_server_enforces_max_choices_even_on_a_forged_draft(session: Session) -> None:
@@ -251,7 +252,7 @@ def test_server_enforces_max_choices_even_on_a_forged_draft(session: Session) ->
     )
     session.commit()
     with pytest.raises(Refusal) as caught:
-        svc.submit(session, view.id, user_id=1, now=T0)
+        votes.submit(session, view.id, user_id=1, now=T0)
     assert caught.value.reason == "too_many"
     assert session.exec(select(Vote)).all() == []
 
@@ -277,35 +278,37 @@ def test_options_of_another_campaign_are_stale(session: Session) -> None:
     view = opened(session)
     other = opened(session, title="另一个活动")
     with pytest.raises(Refusal) as caught:
-        svc.toggle(session, view.id, user_id=1, option_id=option(other, "猪肉"), now=T0)
+        votes.toggle(session, view.id, user_id=1, option_id=option(other, "猪肉"), now=T0)
     assert caught.value.reason == "stale"
     with pytest.raises(Refusal):
-        svc.set_township(session, view.id, user_id=1, index=5, now=T0)
+        votes.set_township(session, view.id, user_id=1, index=5, now=T0)
 
 
 def test_window_and_state_are_enforced(session: Session) -> None:
     draft = svc.create_campaign(session, make_spec(), created_by=ADMIN)
     assert draft.id is not None
     with pytest.raises(Refusal) as caught:
-        svc.open_ballot(session, draft.id, user_id=1, now=T0)
+        votes.open_ballot(session, draft.id, user_id=1, now=T0)
     assert caught.value.reason == "not_open"
     view = opened(session, ends_at=T0 + timedelta(hours=1))
     vote(session, view, 1, ["猪肉", "超市"])
     late = T0 + timedelta(hours=1)  # the close job has not run yet: the end time still counts
     with pytest.raises(Refusal) as caught:
-        svc.submit(session, view.id, user_id=1, now=late)
+        votes.submit(session, view.id, user_id=1, now=late)
     assert caught.value.reason == "closed"
     svc.close_campaign(session, view.id, now=late)
     for action in (
-        lambda: svc.open_ballot(session, view.id, user_id=2, now=late),
-        lambda: svc.toggle(session, view.id, user_id=1, option_id=option(view, "蔬菜"), now=late),
-        lambda: svc.submit(session, view.id, user_id=1, now=late),
+        lambda: votes.open_ballot(session, view.id, user_id=2, now=late),
+        lambda: votes.toggle(
+            session, view.id, user_id=1, option_id=option(view, "蔬菜"), now=late
+        ),
+        lambda: votes.submit(session, view.id, user_id=1, now=late),
     ):
         with pytest.raises(Refusal) as caught:
             action()
         assert caught.value.reason == "closed"
     with pytest.raises(Refusal):
-        svc.load_view(session, 999) or svc.open_ballot(session, 999, user_id=1, now=T0)
+        svc.load_view(session, 999) or votes.open_ballot(session, 999, user_id=1, now=T0)
 
 
 def test_daily_rule_turns_over_at_midnight_beijing(session: Session) -> None:
@@ -315,7 +318,7 @@ def test_daily_rule_turns_over_at_midnight_beijing(session: Session) -> None:
     vote(session, view, 1, ["猪肉", "超市"], at=before)
     changed = vote(session, view, 1, ["蔬菜", "超市"], at=before)
     assert changed.replaced is True  # the same day: changed, not added
-    state = svc.open_ballot(session, view.id, user_id=1, now=after)
+    state = votes.open_ballot(session, view.id, user_id=1, now=after)
     assert state.selected == () and state.recorded is None  # a new day, a new ballot
     next_day = vote(session, view, 1, ["蔬菜", "网店"], at=after)
     assert next_day.replaced is False
@@ -333,16 +336,18 @@ def test_poll_answers_join_the_tally_once_per_person(session: Session) -> None:
     view = opened(
         session, ballots=(BallotSpec("食品品种", ("猪肉", "蔬菜", "水果"), 2),), townships=()
     )
-    svc.record_poll(session, view, poll_id="p1", chat_id=-100, message_id=7)
+    votes.record_poll(session, view, poll_id="p1", chat_id=-100, message_id=7)
     vote(session, view, 1, ["猪肉"])
-    svc.record_poll_answer(session, "p1", user_id=1, answer=[1, 2], now=T0)  # the same person
-    svc.record_poll_answer(session, "p1", user_id=2, answer=[1], now=T0)
+    votes.record_poll_answer(session, "p1", user_id=1, answer=[1, 2], now=T0)  # the same person
+    votes.record_poll_answer(session, "p1", user_id=2, answer=[1], now=T0)
     assert counts(session, view.id) == {"食品品种": {"蔬菜": 2, "水果": 1, "猪肉": 0}}
-    assert svc.record_poll_answer(session, "p1", user_id=2, answer=[], now=T0) is None  # retracted
+    assert (
+        votes.record_poll_answer(session, "p1", user_id=2, answer=[], now=T0) is None
+    )  # retracted
     assert counts(session, view.id) == {"食品品种": {"蔬菜": 1, "水果": 1, "猪肉": 0}}
-    assert svc.record_poll_answer(session, "unknown", user_id=3, answer=[0], now=T0) is None
+    assert votes.record_poll_answer(session, "unknown", user_id=3, answer=[0], now=T0) is None
     with pytest.raises(Refusal) as caught:
-        svc.record_poll_answer(session, "p1", user_id=3, answer=[7], now=T0)
+        votes.record_poll_answer(session, "p1", user_id=3, answer=[7], now=T0)
     assert caught.value.reason == "stale"
     results = tally(session, view.id)
     assert results is not None
@@ -352,11 +357,11 @@ def test_poll_answers_join_the_tally_once_per_person(session: Session) -> None:
 def test_poll_only_for_one_ballot_of_at_most_twelve_options(session: Session) -> None:
     view = opened(session)
     with pytest.raises(Refusal) as caught:
-        svc.poll_target(session, view.id, now=T0)
+        votes.poll_target(session, view.id, now=T0)
     assert caught.value.reason == "poll_unsuitable"
     many = opened(session, ballots=(BallotSpec("品种", tuple(f"选项{i}" for i in range(13)), 1),))
     with pytest.raises(Refusal):
-        svc.poll_target(session, many.id, now=T0)
+        votes.poll_target(session, many.id, now=T0)
 
 
 # --- suggestions ------------------------------------------------------------------------------
@@ -365,29 +370,31 @@ def test_poll_only_for_one_ballot_of_at_most_twelve_options(session: Session) ->
 def test_suggestions_are_kept_up_to_fifty_characters(session: Session) -> None:
     view = opened(session)
     food = view.ballots[0].id
-    svc.await_suggestion(session, view.id, user_id=1, ballot_id=food, prompt_id=50, now=T0)
+    votes.await_suggestion(session, view.id, user_id=1, ballot_id=food, prompt_id=50, now=T0)
     with pytest.raises(Refusal) as caught:
-        svc.save_suggestion(session, user_id=1, prompt_id=50, text="很" * 51, now=T0)
+        votes.save_suggestion(session, user_id=1, prompt_id=50, text="很" * 51, now=T0)
     assert (caught.value.reason, caught.value.info) == (
         "suggestion_long",
         {"limit": 50, "length": 51},
     )
-    _, ballot, row = svc.save_suggestion(session, user_id=1, prompt_id=50, text=" 小龙虾 ", now=T0)
+    _, ballot, row = votes.save_suggestion(
+        session, user_id=1, prompt_id=50, text=" 小龙虾 ", now=T0
+    )
     assert (ballot.title, row.text) == ("食品品种", "小龙虾")
     with pytest.raises(Refusal) as caught:  # the prompt was answered: a second reply is stale
-        svc.save_suggestion(session, user_id=1, prompt_id=50, text="螺蛳粉", now=T0)
+        votes.save_suggestion(session, user_id=1, prompt_id=50, text="螺蛳粉", now=T0)
     assert caught.value.reason == "stale"
     with pytest.raises(Refusal):  # another user's prompt
-        svc.save_suggestion(session, user_id=2, prompt_id=50, text="螺蛳粉", now=T0)
-    svc.await_suggestion(session, view.id, user_id=1, ballot_id=food, prompt_id=60, now=T0)
-    svc.save_suggestion(session, user_id=1, prompt_id=60, text="螺蛳粉", now=T0)
+        votes.save_suggestion(session, user_id=2, prompt_id=50, text="螺蛳粉", now=T0)
+    votes.await_suggestion(session, view.id, user_id=1, ballot_id=food, prompt_id=60, now=T0)
+    votes.save_suggestion(session, user_id=1, prompt_id=60, text="螺蛳粉", now=T0)
     assert [s.text for s in session.exec(select(Suggestion)).all()] == ["螺蛳粉"]
 
 
 def test_suggestions_only_where_allowed(session: Session) -> None:
     view = opened(session, allow_suggestions=False)
     with pytest.raises(Refusal):
-        svc.suggestion_target(session, view.id, ballot_id=view.ballots[0].id, now=T0)
+        votes.suggestion_target(session, view.id, ballot_id=view.ballots[0].id, now=T0)
 
 
 # --- transitions ------------------------------------------------------------------------------
@@ -501,10 +508,10 @@ def seeded(session: Session) -> svc.CampaignView:
     vote(session, view, 2, ["蔬菜", "超市"], town=0)
     vote(session, view, 3, ["蔬菜", "水果", "网店"], town=1)
     vote(session, view, 4, ["猪肉", "农贸市场"], town=1)
-    svc.await_suggestion(
+    votes.await_suggestion(
         session, view.id, user_id=4, ballot_id=view.ballots[0].id, prompt_id=9, now=T0
     )
-    svc.save_suggestion(session, user_id=4, prompt_id=9, text="小龙虾", now=T0)
+    votes.save_suggestion(session, user_id=4, prompt_id=9, text="小龙虾", now=T0)
     return view
 
 
@@ -712,21 +719,21 @@ def pg_engine(pg_url: str) -> Iterator[Engine]:
 def _choose(engine: Engine, view: svc.CampaignView, user: int, chosen: tuple[int, ...]) -> None:
     """Tap the ballot (one transaction per tap) until exactly `chosen` is ticked."""
     with Session(engine, expire_on_commit=False) as session:
-        current = set(svc.open_ballot(session, view.id, user_id=user, now=T0).selected)
+        current = set(votes.open_ballot(session, view.id, user_id=user, now=T0).selected)
         for option_id in [
             *(o for o in current if o not in chosen),
             *(o for o in chosen if o not in current),
         ]:
             current = set(
-                svc.toggle(session, view.id, user_id=user, option_id=option_id, now=T0).selected
+                votes.toggle(session, view.id, user_id=user, option_id=option_id, now=T0).selected
             )
-        svc.set_township(session, view.id, user_id=user, index=user % 2, now=T0)
+        votes.set_township(session, view.id, user_id=user, index=user % 2, now=T0)
 
 
 def _submit(engine: Engine, view: svc.CampaignView, user: int, start: threading.Barrier) -> None:
     with Session(engine, expire_on_commit=False) as session:
         start.wait()
-        svc.submit(session, view.id, user_id=user, now=T0)
+        votes.submit(session, view.id, user_id=user, now=T0)
 
 
 @pytest.mark.postgres
