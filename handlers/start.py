@@ -60,8 +60,10 @@ async def help_command(update: Update, context: Context) -> None:
     if context.bot_data.roles.is_admin(uid):
         roles.add("admin")
     staff = [
-        c for f in context.bot_data.features for c in f.commands if c.role in roles - {"user"}
+        (f.title, [c for c in f.commands if c.role in roles - {"user"}])
+        for f in context.bot_data.features
     ]
+    staff = [(title, commands) for title, commands in staff if commands]
     features = [
         {"title": f.title, "summary": f.summary, "commands": f.for_role("user")}
         for f in context.bot_data.features
