@@ -264,10 +264,17 @@ def next_deliveries(session: Session, broadcast_id: int, limit: int) -> list[Del
 
 
 def claim_delivery(session: Session, delivery_id: int) -> bool:
-    """Mark one delivery 'sending' just before its request; False if someone else did."""
+    """Mark one delivery 'sending' just before its request.
+
+    False when another worker took it or the broadcast is no longer running, so a cancel stops
+    the very next message, not the next batch.
+    """
+    running = exists().where(
+        col(Broadcast.id) == col(Delivery.broadcast_id), col(Broadcast.status) == "running"
+    )
     result = session.exec(
         update(Delivery)
-        .where(col(Delivery.id) == delivery_id, col(Delivery.status) == "pending")
+        .where(col(Delivery.id) == delivery_id, col(Delivery.status) == "pending", running)
         .values(status="sending", attempts=Delivery.attempts + 1, updated_at=utcnow())
     )
     session.commit()
