@@ -398,6 +398,8 @@ class KnowledgeIndex:
         self, query: str, *, business_type: str | None = None, limit: int = 3
     ) -> SearchResult:
         """Rank entries for a question and decide: answer, suggest (您是不是想问), or decline."""
+        if not self.analyzer.has_cjk(query):
+            return SearchResult(Outcome.NONE, ())  # "2", "ok", English: nothing to match in Chinese
         hits = self._rank(query)
         if not hits:
             return SearchResult(Outcome.NONE, ())
