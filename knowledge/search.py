@@ -399,7 +399,7 @@ class KnowledgeIndex:
     ) -> SearchResult:
         """Rank entries for a question and decide: answer, suggest (您是不是想问), or decline."""
         if not self.analyzer.has_cjk(query):
-            return SearchResult(Outcome.NONE, ())  # "2", "ok", English: nothing to match in Chinese
+            return SearchResult(Outcome.NONE, ())  # "2", "ok", English: no Chinese to match
         hits = self._rank(query)
         if not hits:
             return SearchResult(Outcome.NONE, ())
