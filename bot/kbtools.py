@@ -7,7 +7,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.config import Settings
 from bot.db import create_tables, make_engine, session_scope
@@ -17,26 +17,36 @@ from knowledge.loader import Entry, load_entries
 from knowledge.quiz import SECTORS, TYPES, Question, load_bank
 from knowledge.statutes import parse_statute_file
 from knowledge.tips import load_tips
+from knowledge.vocab import sources
 from knowledge.yamlfile import DataError
 
 __all__ = ["check", "import_files", "stats"]
 
 
-def _imported_articles(settings: Settings) -> dict[str, set[int]]:
+def _imported_articles(settings: Settings) -> tuple[dict[str, set[int]], dict[str, list[str]]]:
+    """Articles of the imported versions the knowledge base cites, and other versions seen.
+
+    A citation means the version in sources.yaml (its effective date); another imported version
+    of the same statute (the superseded 2021 食品安全法, say) proves nothing about it.
+    """
     engine = make_engine(settings.database_url)
     create_tables(engine)
     with session_scope(engine) as session:
         rows = session.exec(
-            select(Statute.source_key, StatuteArticle.number).join(
-                StatuteArticle,
-                StatuteArticle.statute_id == Statute.id,  # type: ignore[arg-type]
-            )
+            select(
+                Statute.source_key, col(Statute.effective), Statute.version, StatuteArticle.number
+            ).join(StatuteArticle, col(StatuteArticle.statute_id) == col(Statute.id))
         ).all()
     engine.dispose()
+    known = sources()
     found: dict[str, set[int]] = {}
-    for key, number in rows:
-        found.setdefault(key, set()).add(number)
-    return found
+    others: dict[str, list[str]] = {}
+    for key, effective, version, number in rows:
+        if key in known and effective == known[key].effective:
+            found.setdefault(key, set()).add(number)
+        elif version not in others.setdefault(key, []):
+            others[key].append(version)
+    return found, others
 
 
 def check(settings: Settings) -> int:
@@ -56,7 +66,14 @@ def check(settings: Settings) -> int:
         load_tips()
     except DataError as exc:
         problems.extend(exc.problems)
-    imported = _imported_articles(settings)
+    imported, other_versions = _imported_articles(settings)
+    for key, versions in other_versions.items():
+        cited = sources().get(key)
+        if cited is not None and key not in imported:
+            problems.append(
+                f"sources.yaml: 引用的是《{cited.title}》{cited.effective}施行版，"
+                f"但导入的是 {'、'.join(versions)}：请导入引用的版本"
+            )
     citations = [(f"{e.file}:{e.line}", c) for e in entries for c in e.citations]
     citations += [(f"{q.file}:{q.line}", q.citation) for q in bank]
     for where, citation in citations:

@@ -258,3 +258,17 @@ def test_kb_import_and_check_verify_citations_against_the_imported_text(
     checked = re.search(r"；(\d+)/(\d+) 条引用已对照导入的原文核实\n$", out)
     assert checked is not None
     assert checked.group(1) == checked.group(2)
+
+
+def test_kb_check_refuses_another_version_than_the_cited_one(
+    corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = make_settings(database_url=f"sqlite:///{tmp_path / 'kb.db'}")
+    assert kbtools.import_files(settings, [corpus / "food-safety-law-2021.md"]) == 0
+    capsys.readouterr()
+    assert kbtools.check(settings) == 1
+    _, err = capsys.readouterr()
+    assert (
+        "sources.yaml: 引用的是《中华人民共和国食品安全法》2025-12-01施行版，"
+        "但导入的是 2015-10-01施行版：请导入引用的版本\n"
+    ) in err
