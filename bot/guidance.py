@@ -6,7 +6,6 @@ import csv
 import io
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
 
 from sqlmodel import Session, col, func, select
 
@@ -239,13 +238,11 @@ def guidance_stats(session: Session) -> GuidanceStats:
 def find_article(
     session: Session, citation: Citation
 ) -> tuple[Statute | None, StatuteArticle | None]:
-    """The cited article in the imported version of the statute the citation means."""
+    """The cited article in the imported version the citation means (never another version)."""
     versions = session.exec(select(Statute).where(Statute.source_key == citation.source)).all()
     wanted = citation.statute.effective
-    # Prefer the exact version the knowledge base cites, else the latest in force.
-    statute = next((v for v in versions if v.effective == wanted), None) or max(
-        versions, key=lambda v: (v.effective or date.min, v.imported_at), default=None
-    )
+    # Another version (the superseded 2021 食品安全法, say) may word the article differently.
+    statute = next((v for v in versions if v.effective == wanted), None)
     if statute is None:
         return None, None
     article = session.exec(
