@@ -13,6 +13,7 @@ from knowledge.vocab import business_types
 __all__ = [
     "Roles",
     "audit",
+    "business_type_of",
     "grant_role",
     "list_role_holders",
     "mark_blocked",
@@ -67,6 +68,12 @@ def upsert_user(
     session.add(user)
     session.commit()
     return user
+
+
+def business_type_of(session: Session, user_id: int) -> str | None:
+    """The business type the user chose, if any."""
+    user = session.get(User, user_id)
+    return user.business_type if user else None
 
 
 def set_business_type(session: Session, *, user_id: int, business_type: str) -> User | None:

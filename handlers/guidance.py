@@ -11,9 +11,9 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot import guidance
 from bot.context import Context
-from bot.models import QuestionLog, User
+from bot.models import QuestionLog
 from bot.render import label, render
-from bot.users import audit, mark_blocked
+from bot.users import audit, business_type_of, mark_blocked
 from handlers.common import (
     answer_query,
     args_text,
@@ -52,12 +52,6 @@ def _leave_markup(log_id: int) -> InlineKeyboardMarkup | None:
     return keyboard([[button(label("leave_question"), f"ans:leave:{log_id}")]])
 
 
-def _business_type(context: Context, uid: int) -> str | None:
-    with db(context) as session:
-        user = session.get(User, uid)
-        return user.business_type if user else None
-
-
 async def _answer(update: Update, context: Context, text: str) -> None:
     uid = user_id(update)
     with db(context) as session:
@@ -66,7 +60,7 @@ async def _answer(update: Update, context: Context, text: str) -> None:
             context.bot_data.knowledge,
             user_id=uid,
             text=text,
-            business_type=_business_type(context, uid),
+            business_type=business_type_of(session, uid),
         )
     result = asked.result
     if result.outcome is Outcome.ANSWERED and result.answer is not None:

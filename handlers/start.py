@@ -8,9 +8,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.context import Context
-from bot.models import User
 from bot.render import label, render
-from bot.users import set_business_type
+from bot.users import business_type_of, set_business_type
 from handlers.common import answer_query, button, db, keyboard, reply, user_id
 from knowledge.vocab import business_types
 
@@ -25,8 +24,7 @@ def business_type_keyboard() -> list[list[InlineKeyboardButton]]:
 
 def _stored_type(context: Context, uid: int) -> str | None:
     with db(context) as session:
-        user = session.get(User, uid)
-        return user.business_type if user else None
+        return business_type_of(session, uid)
 
 
 async def start(update: Update, context: Context) -> None:

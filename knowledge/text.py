@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import jieba
@@ -64,13 +64,18 @@ class Analyzer:
 
     def tokens(self, text: str) -> list[str]:
         """Content words: segmented, normalised, without stop words and punctuation."""
+        # One question is segmented by the ranker, the vocabulary share and the gate alike.
+        return list(self._tokens(text))
+
+    @lru_cache(maxsize=512)  # noqa: B019 (one Analyzer per process, kept for its lifetime)
+    def _tokens(self, text: str) -> tuple[str, ...]:
         out: list[str] = []
         for word in self._tokenizer.lcut(self.normalize(text)):
             word = word.strip()
             if not word or word in self.stopwords or not _PUNCT.sub("", word):
                 continue
             out.append(word)
-        return out
+        return tuple(out)
 
     @staticmethod
     def bigrams(compact: str) -> set[str]:
