@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
@@ -107,6 +107,3 @@ def build_application(
     enabled = register(app)
     data.features = load_features(enabled)
     return app
-
-
-ALLOWED_UPDATES = Update.ALL_TYPES

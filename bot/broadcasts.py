@@ -39,7 +39,6 @@ __all__ = [
     "progress",
     "recent_broadcasts",
     "recover_inflight",
-    "release_delivery",
     "release_lease",
     "renew_lease",
     "resumable_ids",
@@ -296,11 +295,6 @@ def settle_delivery(
         .values(status=status, error=error, message_id=message_id, updated_at=utcnow())
     )
     session.commit()
-
-
-def release_delivery(session: Session, delivery_id: int, *, error: str) -> None:
-    """Put a delivery back to pending after a failed attempt that will be retried."""
-    settle_delivery(session, delivery_id, status="pending", error=error)
 
 
 def progress(session: Session, broadcast_id: int) -> Progress:

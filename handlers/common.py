@@ -132,8 +132,3 @@ def parse_int(value: str) -> int | None:
     """An int from user text, or None."""
     value = value.strip().lstrip("#")
     return int(value) if value.isdigit() and len(value) < 12 else None
-
-
-def any_of(*values: Any) -> Any:
-    """The first value that is not None."""
-    return next((v for v in values if v is not None), None)

@@ -20,7 +20,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot import broadcasts as svc
 from bot.db import session_scope
-from bot.models import Broadcast, as_utc, utcnow
+from bot.models import Broadcast, utcnow
 from bot.ratelimit import NO_RETRY
 from bot.render import render
 from bot.users import mark_blocked
@@ -302,5 +302,5 @@ async def resume_all(app: Any) -> None:
         rows = {i: session.get(Broadcast, i) for i in ids}
     now = utcnow()
     for broadcast_id, row in rows.items():
-        if row is not None and (row.lease_until is None or as_utc(row.lease_until) < now):
+        if row is not None and svc.lease_expired(row, now):
             launch(app, broadcast_id)
