@@ -8,11 +8,16 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from bot.config import Settings, SettingsError
 from knowledge.yamlfile import DataError
+
+if TYPE_CHECKING:
+    from knowledge.answering import Reply
+    from knowledge.loader import Entry
 
 __all__ = ["main"]
 
@@ -37,66 +42,70 @@ def _logging(settings: Settings | None = None, *, quiet: bool = False) -> None:
 # --- ask ----------------------------------------------------------------------------------
 
 
-def _ask_payload(result: object) -> dict[str, object]:
-    from knowledge.search import Outcome, SearchResult
+def _cites(entry: Entry) -> list[dict[str, object]]:
+    return [{"source": c.statute.title, "article": c.article} for c in entry.citations]
 
-    assert isinstance(result, SearchResult)
-    entry = result.answer
+
+def _ask_payload(reply: Reply) -> dict[str, object]:
+    """The fixed JSON contract; with two questions in the message, it describes the first."""
+    from knowledge.search import Outcome
+
+    entry = reply.entry
     return {
-        "answered": result.outcome is Outcome.ANSWERED,
+        "answered": reply.outcome is Outcome.ANSWERED,
         "answer": entry.answer if entry else "",
-        "citations": [{"source": c.statute.title, "article": c.article} for c in entry.citations]
-        if entry
-        else [],
+        "citations": _cites(entry) if entry else [],
         "entry_id": entry.id if entry else None,
-        "score": round(result.score, 4),
+        "score": round(reply.confidence, 4),
         "suggestions": [
-            {"entry_id": h.entry.id, "question": h.entry.question}
-            for h in result.hits
-            if result.outcome is not Outcome.ANSWERED
+            {"entry_id": h.entry.id, "question": h.entry.question} for h in reply.suggestions
         ],
     }
 
 
-def _ask_text(question: str, payload: dict[str, object]) -> str:
+def _ask_text(question: str, reply: Reply) -> str:
     from bot.render import chinese_number
 
-    if payload["answered"]:
+    lines = [f"问：{question}"]
+    for part in reply.answered:
         cites = "；".join(
-            f"《{c['source']}》第{chinese_number(int(c['article']))}条"
-            for c in payload["citations"]  # type: ignore[attr-defined]
+            f"《{c.statute.title}》第{chinese_number(c.article)}条" for c in part.entry.citations
         )
-        return f"问：{question}\n答：{payload['answer']}\n依据：{cites}\n"
-    suggestions = payload["suggestions"]
-    if suggestions:
-        lines = "\n".join(f"  - {s['question']}" for s in suggestions)  # type: ignore[attr-defined]
-        return f"问：{question}\n没有把握，您是不是想问：\n{lines}\n"
-    return f"问：{question}\n没有找到答案。\n"
+        lines += [f"匹配：{part.entry.question}", f"答：{part.entry.answer}", f"依据：{cites}"]
+    if reply.suggestions:
+        which = f"“{reply.unanswered}”" if reply.answered else ""
+        lines.append(f"{which}没有把握，您是不是想问：")
+        lines += [f"  - {h.entry.question}" for h in reply.suggestions]
+    elif not reply.answered:
+        lines.append("没有找到答案。")
+    elif reply.unanswered:
+        lines.append(f"“{reply.unanswered}”没有找到答案。")
+    return "\n".join(lines) + "\n"
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     """One question (or one per stdin line) through the bot's pipeline."""
-    from knowledge.loader import load_entries
-    from knowledge.search import KnowledgeIndex
-    from knowledge.vocab import business_types
+    from knowledge import answer, default_index
+    from knowledge.vocab import business_type_key, business_types
 
-    if args.business_type and args.business_type not in business_types():
-        print(
-            f"未知经营类型：{args.business_type}，可选：{', '.join(business_types())}",
-            file=sys.stderr,
-        )
-        return 2
-    index = KnowledgeIndex(load_entries())
+    business = None
+    if args.business_type:
+        business = business_type_key(args.business_type)
+        if business is None:
+            choices = "、".join(f"{k}（{v}）" for k, v in business_types().items())
+            print(f"未知经营类型：{args.business_type}。可选：{choices}", file=sys.stderr)
+            return 2
+    index = default_index()
     questions = sys.stdin if args.question == "-" else [args.question]
     for raw in questions:
         question = raw.strip()
         if args.question == "-" and not question:
             continue
-        payload = _ask_payload(index.search(question, business_type=args.business_type))
+        reply = answer(index, question, business_type=business)
         if args.json:
-            print(json.dumps(payload, ensure_ascii=False), flush=True)
+            print(json.dumps(_ask_payload(reply), ensure_ascii=False), flush=True)
         else:
-            print(_ask_text(question, payload), flush=True)
+            print(_ask_text(question, reply), flush=True)
     return 0
 
 

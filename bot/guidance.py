@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, func, select
 
 from bot.models import Feedback, PendingQuestion, QuestionLog, Statute, StatuteArticle, utcnow
+from knowledge.answering import Reply, answer
 from knowledge.loader import Citation, Entry
 from knowledge.search import KnowledgeIndex, Outcome, SearchResult
+from knowledge.text import Analyzer
 
 __all__ = [
     "Asked",
@@ -27,6 +29,7 @@ __all__ = [
     "log_for",
     "record_feedback",
     "reply_pending",
+    "shows_question",
 ]
 
 MAX_LOGGED = 1000
@@ -34,10 +37,20 @@ MAX_LOGGED = 1000
 
 @dataclass(frozen=True, slots=True)
 class Asked:
-    """A logged question and what the index made of it."""
+    """A logged message and what the bot makes of it: one log row per answered part."""
 
-    log_id: int
-    result: SearchResult
+    reply: Reply
+    log_ids: tuple[int, ...]
+
+    @property
+    def log_id(self) -> int:
+        """The log row of the first answer (or of the whole message when none was answered)."""
+        return self.log_ids[0]
+
+    @property
+    def result(self) -> SearchResult:
+        """The search over the message as a whole."""
+        return self.reply.whole
 
 
 def ask(
@@ -48,22 +61,38 @@ def ask(
     text: str,
     business_type: str | None,
 ) -> Asked:
-    """Search the knowledge base and log the question with its outcome."""
-    result = index.search(text, business_type=business_type)
-    best = result.best
-    log = QuestionLog(
+    """Answer the message (each of its questions) and log what the user was given."""
+    reply = answer(index, text, business_type=business_type)
+    logs: list[QuestionLog] = []
+    for part in reply.answered:
+        logs.append(_log(user_id, part.text, Outcome.ANSWERED, part.entry, part.confidence))
+    if reply.unanswered or not reply.answered:
+        best = reply.suggestions[0].entry if reply.suggestions else None
+        outcome = Outcome.SUGGESTED if reply.suggestions else Outcome.NONE
+        logs.append(_log(user_id, reply.unanswered or text, outcome, best, reply.confidence))
+    for log in logs:
+        log.business_type = business_type
+        session.add(log)
+    session.commit()
+    return Asked(reply, tuple(log.id for log in logs if log.id is not None))
+
+
+def _log(
+    user_id: int, text: str, outcome: Outcome, entry: Entry | None, score: float
+) -> QuestionLog:
+    return QuestionLog(
         user_id=user_id,
         text=text[:MAX_LOGGED],
-        outcome=result.outcome.value,
-        entry_id=best.entry.id if best else None,
-        topic=best.entry.topic if best else None,
-        score=result.score,
-        business_type=business_type,
+        outcome=outcome.value,
+        entry_id=entry.id if entry else None,
+        topic=entry.topic if entry else None,
+        score=score,
     )
-    session.add(log)
-    session.commit()
-    assert log.id is not None
-    return Asked(log.id, result)
+
+
+def shows_question(asked: str, entry: Entry, analyzer: Analyzer) -> bool:
+    """The reply names the question it answers unless the user typed exactly that question."""
+    return analyzer.compact(asked) != analyzer.compact(entry.question)
 
 
 def choose_entry(session: Session, *, user_id: int, entry: Entry) -> int:

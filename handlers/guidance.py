@@ -26,7 +26,6 @@ from handlers.common import (
     user_id,
 )
 from knowledge.loader import Entry
-from knowledge.search import Outcome
 from knowledge.vocab import sources, topics
 
 __all__ = ["FEATURE", "HANDLERS", "MENU_ACTIONS", "TEXT_HANDLERS"]
@@ -54,29 +53,32 @@ def _leave_markup(log_id: int) -> InlineKeyboardMarkup | None:
 
 async def _answer(update: Update, context: Context, text: str) -> None:
     uid = user_id(update)
+    index = context.bot_data.knowledge
     with db(context) as session:
         asked = guidance.ask(
-            session,
-            context.bot_data.knowledge,
-            user_id=uid,
-            text=text,
-            business_type=business_type_of(session, uid),
+            session, index, user_id=uid, text=text, business_type=business_type_of(session, uid)
         )
-    result = asked.result
-    if result.outcome is Outcome.ANSWERED and result.answer is not None:
-        entry = result.answer
-        body = render("answer", entry=entry, chosen=False, asked_preview="")
-        await reply(update, body, _answer_markup(context, entry, asked.log_id))
-    elif result.outcome is Outcome.SUGGESTED:
+    answered, several = asked.reply.answered, len(asked.reply.answered) > 1
+    for part, log_id in zip(answered, asked.log_ids, strict=False):
+        show = several or guidance.shows_question(part.text, part.entry, index.analyzer)
+        body = render("answer", entry=part.entry, chosen=show, asked_preview="")
+        await reply(update, body, _answer_markup(context, part.entry, log_id))
+    rest_log = asked.log_ids[-1]
+    if asked.reply.suggestions:
         rows = [
             [button(f"{i}. {h.entry.question[:50]}", f"ans:q:{h.entry.id}")]
-            for i, h in enumerate(result.hits, 1)
+            for i, h in enumerate(asked.reply.suggestions, 1)
         ]
-        rows.append([button(label("leave_question"), f"ans:leave:{asked.log_id}")])
-        await reply(update, render("suggestions", hits=result.hits), keyboard(rows))
-    else:
-        hint = "" if context.bot_data.knowledge.analyzer.has_cjk(text) else "请用中文提问。"
-        await reply(update, render("no_answer", hint=hint), _leave_markup(asked.log_id))
+        rows.append([button(label("leave_question"), f"ans:leave:{rest_log}")])
+        rest = asked.reply.unanswered if answered else ""
+        body = render("suggestions", hits=asked.reply.suggestions, rest=rest)
+        await reply(update, body, keyboard(rows))
+    elif asked.reply.unanswered and answered:
+        body = render("no_answer_rest", rest=asked.reply.unanswered)
+        await reply(update, body, _leave_markup(rest_log))
+    elif not answered:
+        hint = "" if index.analyzer.has_cjk(text) else "请用中文提问。"
+        await reply(update, render("no_answer", hint=hint), _leave_markup(rest_log))
 
 
 async def question(update: Update, context: Context) -> None:

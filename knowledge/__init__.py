@@ -6,9 +6,10 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from knowledge.answering import Reply
     from knowledge.search import KnowledgeIndex
 
-__all__ = ["default_index"]
+__all__ = ["answer", "default_index"]
 
 
 @cache
@@ -18,3 +19,10 @@ def default_index() -> KnowledgeIndex:
     from knowledge.search import KnowledgeIndex
 
     return KnowledgeIndex(load_entries())
+
+
+def answer(index: KnowledgeIndex, text: str, *, business_type: str | None = None) -> Reply:
+    """What the bot says to a message (see knowledge.answering)."""
+    from knowledge.answering import answer as _answer
+
+    return _answer(index, text, business_type=business_type)

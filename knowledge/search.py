@@ -34,6 +34,7 @@ import yaml
 from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz
 
+from knowledge.facets import Facets
 from knowledge.loader import Entry
 from knowledge.text import Analyzer
 from knowledge.vocab import DATA_DIR
@@ -42,7 +43,7 @@ __all__ = ["FEATURES", "Hit", "KnowledgeIndex", "Outcome", "RankerModel", "Searc
 
 FEATURES = (
     "coverage", "bm25", "char_doc", "char_best", "char_answer", "fuzzy", "partial",
-    "sound_doc", "sound_best",
+    "sound_doc", "sound_best", "intent", "subject",
 )  # fmt: skip
 _CANDIDATES = 30
 # Ranker scores of right answers run ~10-17 with a median lead of ~4 over the runner-up: this
@@ -74,7 +75,8 @@ class RankerModel:
     def load(cls, path: Path = DATA_DIR / "ranker.yaml") -> RankerModel:
         """Read the fitted model."""
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        weights = tuple(float(data["weights"][name]) for name in FEATURES)
+        # A feature the model was not fitted with weighs nothing until the next fit.
+        weights = tuple(float(data["weights"].get(name, 0.0)) for name in FEATURES)
         calibration = tuple(float(v) for v in data["calibration"])
         return cls(weights, calibration, float(data["answer_at"]), float(data["suggest_at"]))
 
@@ -272,6 +274,11 @@ class KnowledgeIndex:
         self._lengths = [sum(tf.values()) for tf in self._tf]
         self._avg_len = sum(self._lengths) / max(n, 1)
         self._weights = np.array(self.model.weights, np.float64)
+        self._facets = Facets()
+        self._entry_facets = [
+            self._facets.of_entry(a.normalize(e.question), [a.normalize(t) for t in e.tags])
+            for e in entries
+        ]
         self._related: dict[str, list[Entry]] = {}
         self._vocabulary = (
             set(self._idf)
@@ -364,6 +371,7 @@ class KnowledgeIndex:
         # Scaled by what a document matching every word would score, so one common word that
         # happens to match ("今天") cannot look like a full match.
         top_bm25 = sum(self._idf_of(t) for t in terms) * (self.K1 + 1) / 2 or 1.0
+        asked = self._facets.of_query(a.normalize(query[:300]))
         cheap = char_doc + char_best + sound_doc
         for i, value in bm25.items():
             cheap[i] += value / top_bm25
@@ -386,6 +394,7 @@ class KnowledgeIndex:
                 pr,
                 float(sound_doc[i]),
                 float(sound_best[i]),
+                *self._facets.agreement(asked, self._entry_facets[i]),
             )
             score = float(np.dot(self._weights, features))
             hits.append(Hit(self.entries[i], round(score, 4), coverage, features))

@@ -9,6 +9,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 import jieba
+import opencc
 import yaml
 
 from knowledge.vocab import DATA_DIR
@@ -48,14 +49,16 @@ class Analyzer:
                 self._tokenizer.add_word(word, freq=2000)
         alternation = sorted(self.synonyms, key=len, reverse=True)
         self._synonym_re = re.compile("|".join(re.escape(w) for w in alternation))
+        # Phones set to traditional characters (飯店、許可證) ask the same questions.
+        self._t2s = opencc.OpenCC("t2s")
         stop_path = data_dir / "stopwords.txt"
         self.stopwords = frozenset(
             line.strip() for line in stop_path.read_text(encoding="utf-8").splitlines() if line
         )
 
     def normalize(self, text: str) -> str:
-        """Full-width to half-width, lower case, synonyms to their canonical word."""
-        text = unicodedata.normalize("NFKC", text).lower()
+        """Traditional to simplified, full-width to half-width, lower case, synonyms."""
+        text = self._t2s.convert(unicodedata.normalize("NFKC", text).lower())
         return self._synonym_re.sub(lambda m: self.synonyms[m.group(0)], text)
 
     def compact(self, text: str) -> str:

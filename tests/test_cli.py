@@ -112,7 +112,10 @@ def test_ask_text_mode_with_a_business_type(tmp_path: Path) -> None:
     )
     assert (done.returncode, done.stderr) == (0, "")
     answered, declined = done.stdout.split("\n\n", 1)
-    assert answered.startswith("问：健康证多久办一回\n答：凡是干接触直接入口食品活的人")
+    assert answered.startswith(
+        "问：健康证多久办一回\n匹配：接触直接入口食品的员工多久做一次健康检查？没有健康证能先上岗吗？\n"
+        "答：凡是干接触直接入口食品活的人"
+    )
     assert answered.endswith(
         "\n依据：《中华人民共和国食品安全法》第四十五条；《山东省食品安全条例》第十五条；"
         "《山东省食品小作坊小餐饮和食品摊点管理条例》第十一条"
@@ -124,9 +127,24 @@ def test_an_unknown_business_type_exits_2(tmp_path: Path) -> None:
     done = bot(tmp_path, "ask", "--json", "--business-type", "bakery", "健康证多久办一回")
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == (
-        "未知经营类型：bakery，可选：catering, retail, production, small, canteen, online, "
-        "consumer, other\n"
+        "未知经营类型：bakery。可选：catering（餐饮服务）、retail（食品销售）、production（食品生产）、"
+        "small（小作坊/小餐饮/摊点）、canteen（集中用餐单位食堂）、online（网络餐饮）、"
+        "consumer（消费者/市民）、other（其他）\n"
     )
+
+
+@pytest.mark.parametrize("given", ["small", "小作坊", "小作坊/小餐饮/摊点", "摊点", "SMALL"])
+def test_a_business_type_may_be_given_in_chinese(tmp_path: Path, given: str) -> None:
+    done = bot(tmp_path, "ask", "--json", "--business-type", given, "健康证多久办一回")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert json.loads(done.stdout)["entry_id"] == "a-health-cert-yearly"
+
+
+def test_two_questions_in_one_message_are_both_answered(tmp_path: Path) -> None:
+    done = bot(tmp_path, "ask", "健康证多久办一次？外卖要贴封签吗？")
+    assert (done.returncode, done.stderr) == (0, "")
+    heads = [line.split("：")[0] for line in done.stdout.splitlines()]
+    assert heads == ["问", "匹配", "答", "依据", "匹配", "答", "依据", ""]
 
 
 def test_kb_import_check_and_stats(tmp_path: Path) -> None:

@@ -42,8 +42,11 @@ async def test_ask_source_not_solved_leave_reply_journey(driver: Driver, engine)
     assert "《中华人民共和国食品安全法》第四十五条" in text
     assert "食品生产经营者应当建立并执行从业人员健康管理制度" in text  # the article itself
     assert "《山东省食品小作坊小餐饮和食品摊点管理条例》第十一条" in text
-    assert "还没有导入" in text  # that statute was not imported: no invented text
-    assert "python -m bot kb import ../shared/corpus/shandong-small" in text
+    # That statute was not imported: no invented text, and no server command for a shop owner.
+    assert "2017年6月1日起施行的这一版原文暂时还不能在这里查看（本助手不会凭空编写条文）。" in text
+    assert "python" not in text and "corpus" not in text
+    assert "版本" not in text
+    assert "<i>2025年12月1日起施行</i>" in sources[0].html
 
     [sorry] = await driver.press(ASKER, answer, "👎 没解决")
     assert driver.last_answer() == "抱歉没帮上忙。可以点“留给工作人员”，我们会人工回复您。"
