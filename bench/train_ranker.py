@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.qa_eval import DECLINE, expected, load_blind, load_dev  # noqa: E402
 from knowledge.loader import load_entries  # noqa: E402
-from knowledge.search import FEATURES, KnowledgeIndex, RankerModel  # noqa: E402
+from knowledge.search import CALIBRATION, FEATURES, KnowledgeIndex, RankerModel, signals  # noqa: E402
 
 OUT = ROOT / "knowledge" / "data" / "ranker.yaml"
 # A confident wrong answer about the law is worse than "没有找到": keep them rare.
@@ -68,7 +68,9 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, iters: int = 20000) -> np.ndarray
 
 
 def main() -> int:
-    placeholder = RankerModel((1.0,) * len(FEATURES), (0.0, 1.0, 0.0, 0.0, 0.0), 0.5, 0.3)
+    placeholder = RankerModel(
+        (1.0,) * len(FEATURES), (0.0, 1.0) + (0.0,) * (len(CALIBRATION) - 1), 0.5, 0.3
+    )
     index = KnowledgeIndex(load_entries(), model=placeholder)
     tune = load_dev("tune") + load_blind("dev")
     for q in tune:
@@ -90,7 +92,9 @@ def main() -> int:
         order = np.argsort(-scores)
         best, second = order[0], order[1] if len(order) > 1 else order[0]
         lead = scores[best] - scores[second] if len(order) > 1 else 1.0
-        calib_x.append([scores[best], lead, hits[best].coverage, index.known_share(q["q"])])
+        top = hits[best]
+        ranked = type(top)(top.entry, float(scores[best]), top.coverage, top.features)
+        calib_x.append(list(signals(ranked, float(lead), index.known_share(q["q"]), q["q"])))
         calib_y.append(float(hits[best].entry.id in q["want"]))
     x, y = np.array(calib_x), np.array(calib_y)
     calibration = fit_logistic(x, y)
@@ -117,7 +121,10 @@ def main() -> int:
     model = {
         "note": "fitted by bench/train_ranker.py on the tune split of bench/data; do not edit",
         "weights": {name: round(float(v), 4) for name, v in zip(FEATURES, weights, strict=True)},
-        "calibration": [round(float(v), 4) for v in calibration],
+        "calibration": {
+            name: round(float(v), 4)
+            for name, v in zip(("bias", *CALIBRATION), calibration, strict=True)
+        },
         "answer_at": round(answer_at, 3),
         "suggest_at": round(suggest_at, 3),
     }

@@ -39,11 +39,24 @@ from knowledge.loader import Entry
 from knowledge.text import Analyzer
 from knowledge.vocab import DATA_DIR
 
-__all__ = ["FEATURES", "Hit", "KnowledgeIndex", "Outcome", "RankerModel", "SearchResult"]
+__all__ = [
+    "CALIBRATION",
+    "FEATURES",
+    "Hit",
+    "KnowledgeIndex",
+    "Outcome",
+    "RankerModel",
+    "SearchResult",
+    "signals",
+]
 
 FEATURES = (
     "coverage", "bm25", "char_doc", "char_best", "char_answer", "fuzzy", "partial",
     "sound_doc", "sound_best", "intent", "subject",
+)  # fmt: skip
+# What the calibrator sees of the best candidate (see RankerModel.confidence).
+CALIBRATION = (
+    "score", "lead", "coverage", "known", "intent", "subject", "fuzzy", "partial", "short",
 )  # fmt: skip
 _CANDIDATES = 30
 # Ranker scores of right answers run ~10-17 with a median lead of ~4 over the runner-up: this
@@ -67,7 +80,7 @@ class RankerModel:
     """Ranker weights, calibrator weights and the two probability thresholds."""
 
     weights: tuple[float, ...]
-    calibration: tuple[float, ...]  # bias, score, lead, coverage, known
+    calibration: tuple[float, ...]  # bias, then one weight per CALIBRATION signal
     answer_at: float
     suggest_at: float
 
@@ -77,13 +90,15 @@ class RankerModel:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         # A feature the model was not fitted with weighs nothing until the next fit.
         weights = tuple(float(data["weights"].get(name, 0.0)) for name in FEATURES)
-        calibration = tuple(float(v) for v in data["calibration"])
+        raw = data["calibration"]
+        calibration = (float(raw["bias"]), *(float(raw.get(n, 0.0)) for n in CALIBRATION))
         return cls(weights, calibration, float(data["answer_at"]), float(data["suggest_at"]))
 
-    def confidence(self, score: float, lead: float, coverage: float, known: float) -> float:
-        """P(the best entry is the right answer)."""
-        b, w_score, w_lead, w_cov, w_known = self.calibration
-        z = b + w_score * score + w_lead * lead + w_cov * coverage + w_known * known
+    def confidence(self, signals: tuple[float, ...]) -> float:
+        """P(the best entry is the right answer), from the CALIBRATION signals."""
+        z = self.calibration[0] + sum(
+            w * x for w, x in zip(self.calibration[1:], signals, strict=True)
+        )
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
@@ -95,6 +110,20 @@ class Hit:
     score: float
     coverage: float
     features: tuple[float, ...]
+
+
+_INTENT, _SUBJECT, _PARTIAL = (FEATURES.index(n) for n in ("intent", "subject", "partial"))
+_LONG = 40  # characters: past this a message is a story around a question, harder to match
+
+
+def signals(best: Hit, lead: float, known: float, query: str) -> tuple[float, ...]:
+    """The CALIBRATION signals of the best candidate for a question."""
+    f = best.features
+    short = 1.0 - max(0.0, min(1.0, (len(query) - _LONG) / 100))
+    return (
+        best.score, lead, best.coverage, known,
+        f[_INTENT], f[_SUBJECT], f[_FUZZY], f[_PARTIAL], short,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -428,9 +457,7 @@ class KnowledgeIndex:
         known = self.known_share(query)
         if self.is_foreign(query) and not self._vouched(best, query):
             return SearchResult(Outcome.NONE, ())
-        confidence = self.model.confidence(
-            best.score, best.score - runner_up, best.coverage, known
-        )
+        confidence = self.model.confidence(signals(best, best.score - runner_up, known, query))
         if confidence >= self.model.answer_at:
             return SearchResult(Outcome.ANSWERED, tuple(hits[:limit]), confidence)
         if confidence >= self.model.suggest_at:
