@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -11,9 +12,13 @@ from zoneinfo import ZoneInfo
 import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from knowledge.loader import Citation
+from knowledge.vocab import Source, sources
+
 __all__ = [
     "MAX_TEXT",
     "chinese_number",
+    "cite_groups",
     "environment",
     "label",
     "render",
@@ -58,6 +63,16 @@ def _pct(value: float) -> str:
     return f"{value * 100:.1f}%"
 
 
+def cite_groups(citations: Iterable[Citation]) -> list[tuple[Source, list[int]]]:
+    """Citations grouped per statute, statutes in sources.yaml order, articles ascending."""
+    order = {key: i for i, key in enumerate(sources())}
+    grouped: dict[str, set[int]] = {}
+    for c in citations:
+        grouped.setdefault(c.source, set()).add(c.article)
+    keys = sorted(grouped, key=lambda k: order.get(k, len(order)))
+    return [(sources()[k], sorted(grouped[k])) for k in keys]
+
+
 @cache
 def environment() -> Environment:
     """The one Environment: autoescape on, undefined names fail loudly."""
@@ -72,6 +87,7 @@ def environment() -> Environment:
     env.filters["cn_num"] = chinese_number
     env.filters["cn_date"] = _cn_date
     env.filters["pct"] = _pct
+    env.filters["cite_groups"] = cite_groups
     return env
 
 

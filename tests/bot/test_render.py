@@ -60,3 +60,15 @@ def test_a_single_overlong_line_is_cut_outside_tags_and_entities() -> None:
     assert "".join(parts) == text
     assert all(len(p) <= 1000 for p in parts)
     assert all(not p.endswith("&") and not p.endswith("&am") for p in parts)
+
+
+def test_citations_are_grouped_per_statute_in_order() -> None:
+    from bot.render import cite_groups
+    from knowledge.loader import Citation
+
+    cited = [("fsl", 126), ("sd-regulation", 64), ("fsl", 45), ("sd-regulation", 15), ("fsl", 45)]
+    groups = cite_groups(Citation(source, article) for source, article in cited)
+    assert [(s.key, articles) for s, articles in groups] == [
+        ("sd-regulation", [15, 64]),
+        ("fsl", [45, 126]),
+    ]
