@@ -5,12 +5,14 @@
 Fitted on the tune split of the dev set (every third dev question) and the dev split of the
 blind set (bench/data/blind, even positions). The blind holdout is never read here.
 Ranker: a listwise softmax over the top candidates of each question (the right entry should get
-the highest score). Calibrator: logistic regression of "the best candidate is right" (out-of-
-scope questions are never right) on the best score, its lead over the runner-up and its word
-coverage. Thresholds: answer when P >= answer_at, the lowest value at which at most 5% of the
-tune split's confident answers are wrong and at most 5% of its out-of-scope questions are
-answered; suggest when P >= suggest_at, the value that still
-declines (no suggestions) 60% of the out-of-scope questions that reach the ranker.
+the highest score); blind questions weigh BLIND_WEIGHT times our own paraphrases.
+Calibrator: logistic regression of "the best candidate is right" (gap and out-of-scope questions
+are never right) on the CALIBRATION signals of the best candidate (knowledge.search.signals).
+Thresholds: answer when P >= answer_at, the value with the most right answers (a wrong one
+costing WRONG_COST right ones) among those that keep, on each source, confident wrong answers
+within MAX_WRONG of in-scope questions and answered gap/out-of-scope questions within
+MAX_OOS_ANSWERED; suggest (您是不是想问) when P >= suggest_at, so that all but the least likely
+SUGGEST_QUANTILE of in-scope blind questions are offered suggestions.
 """
 
 from __future__ import annotations
@@ -30,13 +32,11 @@ from knowledge.search import CALIBRATION, FEATURES, KnowledgeIndex, RankerModel,
 
 OUT = ROOT / "knowledge" / "data" / "ranker.yaml"
 # A confident wrong answer about the law is worse than "没有找到": keep them rare.
-MAX_WRONG = 0.02  # at most this share of in-scope questions answered wrongly, per source
-MAX_OOS_ANSWERED = 0.04  # ... and at most this share of gap/out-of-scope questions answered
-BLIND_WEIGHT = 3.0
-# Out-of-scope questions that pass the vocabulary gate and still score like real ones: this
-# share of them must get a plain "没有找到" rather than 您是不是想问 suggestions (the rest see
-# three suggestions and the "留给工作人员" button, never an answer).
-SUGGEST_QUANTILE = 0.6
+MAX_WRONG = 0.03  # at most this share of in-scope questions answered wrongly, per source
+WRONG_COST = 5.0  # a confident wrong answer is worth this many right ones lost
+MAX_OOS_ANSWERED = 0.05  # ... and at most this share of gap/out-of-scope questions answered
+BLIND_WEIGHT = 2.0
+SUGGEST_QUANTILE = 0.1
 
 
 def fit_ranker(
@@ -120,19 +120,28 @@ def main() -> int:
             for o in ("dev", "blind")}  # fmt: skip
     n_out = {o: sum(1 for q, _, src in tune if src == o and not set(expected(q)) - set(DECLINE))
              for o in ("dev", "blind")}  # fmt: skip
-    answer_at = 0.95
+    # The answer threshold: among those that keep confident wrong answers and answered gap or
+    # out-of-scope questions within bounds on each source, the one that gives the most right
+    # answers, a wrong one costing WRONG_COST right ones.
+    answer_at, best_gain = 0.95, -np.inf
     for t in np.arange(0.30, 0.95, 0.01):
         answered = p >= t
-        ok = True
+        ok, gain = True, 0.0
         for o in ("dev", "blind"):
             mine = origin == o
-            wrong_in = (answered & mine & ~declined & (y == 0)).sum() / max(n_in[o], 1)
-            out_answered = (answered & mine & declined).sum() / max(n_out[o], 1)
-            ok &= wrong_in <= MAX_WRONG and out_answered <= MAX_OOS_ANSWERED
-        if ok:
-            answer_at = float(t)
-            break
-    suggest_at = float(np.quantile(p[declined], SUGGEST_QUANTILE)) if declined.any() else 0.2
+            right_in = (answered & mine & (y == 1)).sum()
+            wrong_in = (answered & mine & ~declined & (y == 0)).sum()
+            out_answered = (answered & mine & declined).sum()
+            ok &= wrong_in / max(n_in[o], 1) <= MAX_WRONG
+            ok &= out_answered / max(n_out[o], 1) <= MAX_OOS_ANSWERED
+            weight = BLIND_WEIGHT if o == "blind" else 1.0
+            gain += weight * (right_in - WRONG_COST * (wrong_in + out_answered))
+        if ok and gain > best_gain:
+            answer_at, best_gain = float(t), gain
+    # Suggestions are cheap and often right (the right entry is among the top three for most
+    # real questions): offer them to all but the least likely tenth of in-scope blind questions.
+    in_blind = (origin == "blind") & ~declined
+    suggest_at = float(np.quantile(p[in_blind], SUGGEST_QUANTILE)) if in_blind.any() else 0.2
     suggest_at = min(suggest_at, answer_at - 0.05)
     model = {
         "note": "fitted by bench/train_ranker.py (dev tune split + blind dev split); do not edit",

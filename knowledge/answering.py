@@ -16,6 +16,7 @@ from knowledge.search import Hit, KnowledgeIndex, Outcome, SearchResult
 __all__ = ["Answered", "Reply", "answer", "split_questions"]
 
 MAX_PARTS = 3
+PART_MARGIN = 0.1
 _MIN_PART = 5  # CJK characters: shorter pieces ("还有", "谢谢") join their neighbour
 # Sentence ends, and the words people use to start a second question.
 _BREAK = re.compile(
@@ -72,7 +73,12 @@ def answer(index: KnowledgeIndex, text: str, *, business_type: str | None = None
     if len(parts) < 2:
         return _single(text, whole)
     results = [(part, index.search(part, business_type=business_type)) for part in parts]
-    confident = [(p, r) for p, r in results if r.outcome is Outcome.ANSWERED]
+    # A short part has less to go on than the whole message: it must clear a higher bar.
+    confident = [
+        (p, r)
+        for p, r in results
+        if r.outcome is Outcome.ANSWERED and r.confidence >= index.model.answer_at + PART_MARGIN
+    ]
     answered: list[Answered] = []
     seen: set[str] = set()
     for part, result in confident:

@@ -35,6 +35,14 @@ _INTENTS: dict[str, str] = {
     "materials": r"材料|带什么|带啥|手续|资料|提交什么|准备什么|准备啥",
     "duties": r"职责|干什么|干啥|做什么|做啥|负责什么|负责啥|管什么|管啥|干些啥|什么活|啥活|责任",
     "cost": r"多少钱|收费|费用|花钱|要钱",
+    # 罚款多少 / 赔多少 ask for a penalty or compensation, not a quantity.
+    "quantity": (
+        r"(?<!罚款)(?<!罚)(?<!赔)多少(?!钱)|多大|多重|几个|几份|几克|几样|几度|温度|几斤|几名|几人"
+    ),
+    "whether": (
+        r"要不要|需不需要|用不用|能不能|可不可以|可以.{0,8}[吗嘛么]|行不行|中不中|是否"
+        r"|必须.{0,10}[吗嘛么]|要.{0,10}[吗嘛么]|得.{0,8}[吗嘛么]|算不算|是不是|允许|准不准|让不让"
+    ),
 }  # fmt: skip
 
 # Who or what a question is about; members of one group exclude each other.

@@ -52,7 +52,7 @@ __all__ = [
 
 FEATURES = (
     "coverage", "bm25", "char_doc", "char_best", "char_answer", "fuzzy", "partial",
-    "sound_doc", "sound_best", "intent", "subject",
+    "sound_doc", "sound_best", "intent", "subject", "reverse",
 )  # fmt: skip
 # What the calibrator sees of the best candidate (see RankerModel.confidence).
 CALIBRATION = (
@@ -285,11 +285,13 @@ class KnowledgeIndex:
         self._tf: list[Counter[str]] = []
         self._answer_terms: list[frozenset[str]] = []
         self._bigrams: list[set[str]] = []
+        self._phrasings: list[list[frozenset[str]]] = []
         for e, texts in zip(entries, asked, strict=True):
             words = [w for t in [*texts, *e.tags] for w in a.tokens(t)]
             self._tf.append(Counter(words))
             self._answer_terms.append(frozenset(a.tokens(e.answer)))
             self._bigrams.append(set().union(*(a.bigrams(a.compact(t)) for t in texts)))
+            self._phrasings.append([frozenset(a.tokens(t)) for t in texts])
         n = len(entries)
         df: Counter[str] = Counter()
         for tf in self._tf:
@@ -361,6 +363,28 @@ class KnowledgeIndex:
                 scores[i] += idf * tf * (self.K1 + 1) / norm
         return scores
 
+    def _reverse(self, i: int, terms: set[str], query_pairs: set[str]) -> float:
+        """How much of the entry's closest phrasing the question says (IDF-weighted, best one).
+
+        An entry that needs a word the user never wrote ("食品安全员" when they asked about the
+        总监) is about something else, however much of the question it covers.
+        """
+        best = 0.0
+        for words in self._phrasings[i]:
+            total = sum(self._idf_of(t) for t in words)
+            if not total:
+                continue
+            got = 0.0
+            for t in words:
+                if t in terms:
+                    got += self._idf_of(t)
+                else:
+                    pairs = self.analyzer.bigrams(t)
+                    if pairs:
+                        got += 0.6 * len(pairs & query_pairs) / len(pairs) * self._idf_of(t)
+            best = max(best, got / total)
+        return best
+
     def _coverage(self, i: int, terms: set[str]) -> float:
         total = sum(self._idf_of(t) for t in terms)
         if total == 0:
@@ -401,6 +425,7 @@ class KnowledgeIndex:
         # happens to match ("今天") cannot look like a full match.
         top_bm25 = sum(self._idf_of(t) for t in terms) * (self.K1 + 1) / 2 or 1.0
         asked = self._facets.of_query(a.normalize(query[:300]))
+        query_pairs = a.bigrams(compact)
         cheap = char_doc + char_best + sound_doc
         for i, value in bm25.items():
             cheap[i] += value / top_bm25
@@ -424,6 +449,7 @@ class KnowledgeIndex:
                 float(sound_doc[i]),
                 float(sound_best[i]),
                 *self._facets.agreement(asked, self._entry_facets[i]),
+                self._reverse(i, terms, query_pairs),
             )
             score = float(np.dot(self._weights, features))
             hits.append(Hit(self.entries[i], round(score, 4), coverage, features))

@@ -71,7 +71,9 @@ def test_traditional_characters_meet_the_same_entry(index: KnowledgeIndex) -> No
         ("食品安全总监要干啥", {"duties"}, {"role": {"director"}}),
         ("健康证明去哪办", {"where"}, {}),
         ("健康证明多久办一次", {"how_long"}, {}),
-        ("专间要单独设吗", set(), {"place": {"room"}}),
+        ("食品安全总监必须是老板吗", {"whether"}, {"role": {"director"}}),
+        ("专间要单独设吗", {"whether"}, {"place": {"room"}}),
+        ("留样要留多少", {"quantity"}, {}),
         ("食品小作坊不办证罚款多少", {"penalty"}, {"small": {"workshop"}}),
     ],
 )
