@@ -171,16 +171,15 @@ async def test_replies_are_not_frozen_while_a_broadcast_waits_out_a_429(
     driver: Driver, engine: Engine
 ) -> None:
     ids = add_subscribers(driver, engine, SUBSCRIBERS[:3], "campaigns")
-    driver.emulator.inject_failure("sendMessage", 429, retry_after=1, chat_id=ids[0])
+    # Long enough that a reply handled on a loaded machine still lands inside the pause.
+    driver.emulator.inject_failure("sendMessage", 429, retry_after=5, chat_id=ids[0])
     broadcast_id = queue(engine)
     launch(driver.application, broadcast_id)
     await wait_until(lambda: driver.emulator.stats.rate_limited == 1)
-    started = time.monotonic()
-    [menu] = await driver.send(8500, "/subscribe")
-    assert time.monotonic() - started < 0.5  # the broadcast pauses, the bot does not
+    [menu] = await driver.send(8500, "/subscribe")  # the broadcast pauses, the bot does not
     assert "订阅设置" in menu.text
     assert received(driver, ids) == [0, 0, 0]  # still paused
-    await wait_broadcast(driver.application, broadcast_id)
+    await wait_broadcast(driver.application, broadcast_id, timeout=60)
     assert received(driver, ids) == [1, 1, 1]
 
 
