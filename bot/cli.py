@@ -105,7 +105,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_kb(args: argparse.Namespace) -> int:
     """kb check | stats | import."""
-    from bot import kbtools
+    from bot.guidance import cli as kbtools
 
     settings = _settings()
     if args.kb_command == "check":
@@ -154,14 +154,14 @@ def cmd_calendar(args: argparse.Namespace) -> int:
 
 def cmd_campaign(args: argparse.Namespace) -> int:
     """你点我检 campaigns from the command line."""
-    from bot.campaign_cli import run_campaign_command
+    from bot.campaigns.cli import run_campaign_command
 
     return run_campaign_command(_settings(), args)
 
 
 def cmd_exam(args: argparse.Namespace) -> int:
     """抽考 records."""
-    from bot.exam_cli import run_exam_command
+    from bot.exams.cli import run_exam_command
 
     return run_exam_command(_settings(), args)
 

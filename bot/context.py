@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from telegram.ext import CallbackContext, ExtBot
+from telegram.ext import Application, CallbackContext, ExtBot
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from knowledge.search import KnowledgeIndex
     from knowledge.tips import Tip
 
-__all__ = ["BotData", "Context"]
+__all__ = ["App", "BotData", "Context"]
 
 
 class BotData:
@@ -49,3 +49,4 @@ class BotData:
 
 
 Context: TypeAlias = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]
+App: TypeAlias = Application[Any, Any, Any, Any, BotData, Any]

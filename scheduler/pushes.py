@@ -6,12 +6,12 @@ import logging
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from bot.broadcasts import create_broadcast
+from bot.broadcasts.services import create_broadcast
 from bot.context import Context
 from bot.db import session_scope
 from bot.models import ScheduledPush, as_utc, utcnow
 from bot.render import render
-from scheduler.broadcast import launch, resume_all
+from scheduler.broadcasts import launch, resume_all
 from scheduler.calendar import Occasion
 from scheduler.tips_schedule import (
     calendar_rows,

@@ -16,16 +16,14 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-import handlers
 from bot.config import Settings
 from bot.db import create_tables, make_engine
-from bot.exam_bank import Bank, load_exam_bank
+from bot.exams.bank import Bank, load_exam_bank
 from bot.models import Attempt, AttemptItem, Exam
 from bot.sandbox.driver import Driver
 from bot.sandbox.emulator import BotApiEmulator
 from bot.sandbox.state import StoredMessage
-from handlers import exam_support
-from handlers import exams as exams_module
+from scheduler import exams as exam_timer
 
 # Real time, so that the jobs PTB schedules (at real deadlines) never fire during a test.
 T0 = datetime.now(UTC).replace(microsecond=0)
@@ -47,18 +45,11 @@ class FakeClock:
         return self.now
 
 
-@pytest.fixture(autouse=True, name="exams_registered")
-def exams_registered_fixture(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The feature module is registered (also before the lead wires it in handlers/__init__)."""
-    if exams_module not in handlers.FEATURE_MODULES:
-        monkeypatch.setattr(handlers, "FEATURE_MODULES", (*handlers.FEATURE_MODULES, exams_module))
-
-
 @pytest.fixture(name="clock")
 def clock_fixture(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     """Replace the handlers' clock with a controllable one."""
     fake = FakeClock()
-    monkeypatch.setattr(exam_support, "utcnow", fake)
+    monkeypatch.setattr(exam_timer, "utcnow", fake)
     return fake
 
 

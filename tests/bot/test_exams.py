@@ -17,13 +17,14 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from sqlmodel import Session, col, select
 
-from bot import exam_issue, exams
 from bot.cli import main as cli_main
 from bot.db import create_tables, make_engine
-from bot.exam_bank import Bank, import_sheet, load_exam_bank
-from bot.exam_cli import run_exam_command
-from bot.exam_export import build_report, workbook_bytes
-from bot.exam_paper import (
+from bot.exams import issue as exam_issue
+from bot.exams import services as exams
+from bot.exams.bank import Bank, import_sheet, load_exam_bank
+from bot.exams.cli import run_exam_command
+from bot.exams.exports import build_report, workbook_bytes
+from bot.exams.paper import (
     Paper,
     PaperError,
     Section,
@@ -35,9 +36,16 @@ from bot.exam_paper import (
     score_answer,
     shortfall,
 )
-from bot.exam_stats import RecordFilter, by_sector, by_township, most_missed, parse_filter, records
-from bot.exam_views import result_of
-from bot.exams import Gate, Press, Refusal
+from bot.exams.services import Gate, Press, Refusal
+from bot.exams.stats import (
+    RecordFilter,
+    by_sector,
+    by_township,
+    most_missed,
+    parse_filter,
+    records,
+)
+from bot.exams.views import result_of
 from bot.models import Attempt, AttemptItem, AuditLog, Exam, Mistake, as_utc
 from knowledge.quiz import ROLES, SECTORS, Question
 from tests.conftest import make_settings

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, func, select
 from bot.models import Broadcast, CustomOccasion, ScheduledPush, utcnow
 from bot.sandbox.driver import Driver
 from bot.sandbox.state import StoredMessage
-from bot.subscriptions import topics_of
+from bot.tips.subscriptions import topics_of
 from tests.conftest import ADMIN
 from tests.scheduler.helpers import copies, wait_broadcast
 
@@ -25,7 +25,7 @@ REFUSAL = "这个命令只有管理员可以使用。"
 def on_day(monkeypatch: pytest.MonkeyPatch, year: int, month: int, day: int) -> None:
     """What the handlers take for today (noon in Shanghai)."""
     moment = datetime(year, month, day, 4, tzinfo=UTC)
-    monkeypatch.setattr("handlers.tips.utcnow", lambda: moment)
+    monkeypatch.setattr("handlers.tips.commands.utcnow", lambda: moment)
 
 
 def topics(engine: Engine, uid: int) -> set[str]:

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from bot.config import Settings
-from bot.exam_bank import Bank
+from bot.exams.bank import Bank
 from bot.models import AttemptItem, AuditLog, Mistake, as_utc
 from bot.render import label
 from bot.sandbox.driver import Driver
@@ -22,7 +22,6 @@ from tests.exam_helpers import (  # the *_fixture imports register fixtures
     clock_fixture,  # noqa: F401
     code_in,
     exam_by_code,
-    exams_registered_fixture,  # noqa: F401
     file_engine_fixture,  # noqa: F401
     key_labels,
     new_driver,
@@ -242,7 +241,7 @@ async def test_deadline_passes_while_the_bot_is_down(
     await first.stop()
     clock.advance(minutes=45)
     second = new_driver(settings, engine, emulator=first.emulator)
-    await second.start()  # STARTUP submits at once
+    await second.start()  # its start-up work submits at once
     try:
         attempt = attempt_of(engine, CANDIDATE)
         assert attempt.status == "submitted"
