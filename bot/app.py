@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import random
+from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy.engine import Engine
 from telegram.constants import ParseMode
@@ -11,10 +14,9 @@ from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 from bot.config import Settings
-from bot.context import App, BotData
 from bot.db import create_tables, make_engine
 from bot.features import load_features
-from bot.kit import Registration
+from bot.kit import App, BotData, Context, Registration
 from bot.ratelimit import BotRateLimiter
 from bot.users import Roles
 
@@ -83,6 +85,8 @@ def build_application(
     request: BaseRequest | None = None,
     engine: Engine | None = None,
     token: str | None = None,
+    clock: Callable[[], datetime] | None = None,
+    rng: random.Random | None = None,
 ) -> App:
     """Build the Application: HTML + Asia/Shanghai defaults, rate limiter, typed bot_data."""
     from knowledge import default_index
@@ -98,7 +102,7 @@ def build_application(
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_base_url.replace("/bot", "/file/bot"))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
-        .context_types(ContextTypes(bot_data=BotData))
+        .context_types(ContextTypes(context=Context, bot_data=BotData))
         .rate_limiter(
             BotRateLimiter(overall_max_rate=settings.telegram_flood_limit, max_retries=3)
         )
@@ -112,6 +116,8 @@ def build_application(
     data = app.bot_data
     data.settings = settings
     data.engine = engine
+    data.clock = clock or data.clock
+    data.rng = rng or data.rng
     data.roles = Roles(frozenset(settings.admin_user_ids), frozenset(settings.inspector_user_ids))
     data.knowledge = default_index()
     data.tips = load_tips()  # a broken tip template stops start-up here, naming the file

@@ -11,8 +11,8 @@ from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 
-from bot.context import Context
 from bot.db import session_scope
+from bot.kit import Context
 from bot.render import render, split_message
 
 __all__ = [

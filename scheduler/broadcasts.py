@@ -20,7 +20,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.broadcasts import services as svc
 from bot.db import session_scope
-from bot.models import Broadcast, utcnow
+from bot.models import Broadcast
 from bot.ratelimit import NO_RETRY
 from bot.render import render
 from bot.users import mark_blocked
@@ -197,14 +197,19 @@ async def _report(app: Any, run: _Run, *, final: bool) -> None:
 async def _wait_for_quiet_end(app: Any, run: _Run) -> bool:
     """Scheduled pushes never go out in quiet hours; False when the app is stopping."""
     settings = app.bot_data.settings
-    while run.broadcast.respect_quiet_hours and (left := in_quiet_hours(settings, utcnow())):
+    while run.broadcast.respect_quiet_hours and (
+        left := in_quiet_hours(settings, app.bot_data.clock())
+    ):
         if not app.running:
             return False
         # Short naps: a shutdown or a cancel must not wait for the night to end.
         await asyncio.sleep(min(left.total_seconds(), QUIET_CHECK))
         with session_scope(app.bot_data.engine) as session:
             assert run.broadcast.id is not None
-            if svc.renew_lease(session, run.broadcast.id, now=utcnow(), lease=LEASE) != "running":
+            if (
+                svc.renew_lease(session, run.broadcast.id, now=app.bot_data.clock(), lease=LEASE)
+                != "running"
+            ):
                 return True  # cancelled: the main loop finishes it
     return True
 
@@ -213,7 +218,9 @@ async def run_broadcast(app: Any, broadcast_id: int) -> None:
     """Send one broadcast to the end (or until cancelled or the app stops)."""
     engine = app.bot_data.engine
     with session_scope(engine) as session:
-        broadcast = svc.claim_broadcast(session, broadcast_id, now=utcnow(), lease=LEASE)
+        broadcast = svc.claim_broadcast(
+            session, broadcast_id, now=app.bot_data.clock(), lease=LEASE
+        )
         if broadcast is None:
             return
         recovered = svc.recover_inflight(session, broadcast_id)
@@ -229,7 +236,7 @@ async def run_broadcast(app: Any, broadcast_id: int) -> None:
     await _report(app, run, final=False)
     while app.running and await _wait_for_quiet_end(app, run):
         with session_scope(engine) as session:
-            status = svc.renew_lease(session, broadcast_id, now=utcnow(), lease=LEASE)
+            status = svc.renew_lease(session, broadcast_id, now=app.bot_data.clock(), lease=LEASE)
             size = max(1, int(app.bot_data.settings.broadcast_rate))
             batch = [] if status != "running" else svc.next_deliveries(session, broadcast_id, size)
             if not batch and status == "running":
@@ -300,7 +307,7 @@ async def resume_all(app: Any) -> None:
     with session_scope(app.bot_data.engine) as session:
         ids = svc.resumable_ids(session)
         rows = {i: session.get(Broadcast, i) for i in ids}
-    now = utcnow()
+    now = app.bot_data.clock()
     for broadcast_id, row in rows.items():
         if row is not None and svc.lease_expired(row, now):
             launch(app, broadcast_id)

@@ -8,21 +8,17 @@ a job, a restart and an admin never open or close a campaign twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from telegram.error import TelegramError
 
 from bot.campaigns import services as svc
 from bot.campaigns import votes
-from bot.context import BotData, Context
 from bot.db import session_scope
-from bot.models import utcnow
+from bot.kit import Context
 
 __all__ = [
     "apply_transitions",
-    "now_for",
     "resume_campaigns",
     "schedule_transitions",
     "stop_polls",
@@ -31,12 +27,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 PREFIX = "campaign:"
-
-
-def now_for(bot_data: BotData) -> datetime:
-    """The current time; tests put a clock in bot_data.extras["clock"] to move it."""
-    clock: Callable[[], datetime] | None = bot_data.extras.get("clock")
-    return clock() if clock is not None else utcnow()
 
 
 async def stop_polls(app: Any, campaign_ids: list[int]) -> None:
@@ -57,7 +47,7 @@ def schedule_transitions(app: Any) -> int:
     queue = app.job_queue
     if queue is None:
         return 0
-    current = now_for(app.bot_data)
+    current = app.bot_data.clock()
     with session_scope(app.bot_data.engine) as session:
         plan = svc.scheduled_transitions(session)
     wanted = {f"{PREFIX}{cid}:{kind}": when for cid, kind, when in plan if when > current}
@@ -77,7 +67,7 @@ def schedule_transitions(app: Any) -> int:
 async def apply_transitions(app: Any) -> svc.Due:
     """Open and close whatever is due, including transitions missed while the bot was down."""
     with session_scope(app.bot_data.engine) as session:
-        due = svc.apply_due(session, now=now_for(app.bot_data))
+        due = svc.apply_due(session, now=app.bot_data.clock())
     if due.closed:
         await stop_polls(app, due.closed)
     if due.opened or due.closed:

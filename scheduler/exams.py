@@ -1,7 +1,6 @@
 """The 抽考 deadline timer and result delivery (also used when a candidate submits).
 
-Every handler and job reads the time through now(), which calls this module's utcnow: tests
-replace it (monkeypatch) to move the clock, also across a restart. Jobs live in memory, so at
+Jobs read the time from the application's one clock (bot_data.clock). Jobs live in memory, so at
 start resume_exams() submits the sittings whose time ran out while the bot was down and
 re-arms the others from their rows.
 """
@@ -16,13 +15,12 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Job, JobQueue
 
-from bot.context import App, BotData, Context
 from bot.db import session_scope
 from bot.exams import services as exams
 from bot.exams.bank import Bank, load_exam_bank
 from bot.exams.views import Result, result_of
-from bot.kit import send
-from bot.models import Attempt, as_utc, utcnow
+from bot.kit import App, BotData, Context, send
+from bot.models import Attempt, as_utc
 from bot.render import render
 from bot.users import mark_blocked
 from knowledge.quiz import ROLES, SECTORS
@@ -30,7 +28,6 @@ from knowledge.quiz import ROLES, SECTORS
 __all__ = [
     "bank_of",
     "deliver_result",
-    "now",
     "resume_exams",
     "schedule_submit",
     "submit_due",
@@ -47,11 +44,6 @@ def bank_of(data: BotData) -> Bank:
             loaded = load_exam_bank(session)
         data.extras["exam_bank"] = loaded
     return loaded
-
-
-def now() -> datetime:
-    """The current time, looked up at call time so that tests can move the clock."""
-    return utcnow()
 
 
 def result_texts(result: Result, *, auto: bool) -> tuple[str, str, str]:
@@ -138,7 +130,9 @@ async def submit_due(app: App, attempt_id: int) -> bool:
     """Submit one sitting whose deadline passed and tell both sides; False if nothing to do."""
     data: BotData = app.bot_data
     with session_scope(data.engine) as session:
-        done = exams.finish_due(session, attempt_id=attempt_id, bank=bank_of(data), now=now())
+        done = exams.finish_due(
+            session, attempt_id=attempt_id, bank=bank_of(data), now=data.clock()
+        )
     if done is None:  # already submitted (by the candidate or another worker)
         return False
     await deliver_result(app.bot, data, attempt_id, auto=True)
@@ -151,7 +145,7 @@ async def resume_exams(app: App) -> None:
     bank_of(data)
     with session_scope(data.engine) as session:
         active = exams.due_attempts(session)
-    current = now()
+    current = data.clock()
     for attempt in active:
         if attempt.deadline is not None and as_utc(attempt.deadline) <= current:
             await submit_due(app, attempt.id or 0)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
@@ -62,13 +63,21 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture
-async def driver(settings: Settings, engine: Engine) -> AsyncIterator[Driver]:
+def app_clock() -> Callable[[], datetime] | None:
+    """The bot's clock (Context.now): real time, unless a test module overrides this fixture."""
+    return None
+
+
+@pytest.fixture
+async def driver(
+    settings: Settings, engine: Engine, app_clock: Callable[[], datetime] | None
+) -> AsyncIterator[Driver]:
     """The real Application on the in-process emulator; fails the test on any spec violation.
 
     A test acts faster than any person, so private chats tolerate longer bursts here; the global
     and group limits stay Telegram's. Flood behaviour itself is tested with the default Limits.
     """
-    bot = Driver(settings, engine=engine, limits=Limits(private_burst=50))
+    bot = Driver(settings, engine=engine, limits=Limits(private_burst=50), app_clock=app_clock)
     await bot.start()
     try:
         yield bot

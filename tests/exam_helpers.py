@@ -23,7 +23,6 @@ from bot.models import Attempt, AttemptItem, Exam
 from bot.sandbox.driver import Driver
 from bot.sandbox.emulator import BotApiEmulator
 from bot.sandbox.state import StoredMessage
-from scheduler import exams as exam_timer
 
 # Real time, so that the jobs PTB schedules (at real deadlines) never fire during a test.
 T0 = datetime.now(UTC).replace(microsecond=0)
@@ -46,11 +45,15 @@ class FakeClock:
 
 
 @pytest.fixture(name="clock")
-def clock_fixture(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    """Replace the handlers' clock with a controllable one."""
-    fake = FakeClock()
-    monkeypatch.setattr(exam_timer, "utcnow", fake)
-    return fake
+def clock_fixture() -> FakeClock:
+    """A controllable clock for the bot."""
+    return FakeClock()
+
+
+@pytest.fixture(name="app_clock")
+def app_clock_fixture(clock: FakeClock) -> FakeClock:
+    """The bot under test (the driver fixture) runs on the controllable clock."""
+    return clock
 
 
 @pytest.fixture(name="bank")
@@ -66,7 +69,7 @@ def session_of(engine: Engine) -> Iterator[Session]:
 
 def seed_rng(driver: Driver, seed: int = 7) -> None:
     """Deterministic draws and codes for this driver's app."""
-    driver.application.bot_data.extras["exam_rng"] = random.Random(seed)
+    driver.application.bot_data.rng = random.Random(seed)
 
 
 def key_labels(engine: Engine, attempt_id: int, position: int, bank: Bank) -> list[int]:
@@ -117,7 +120,7 @@ def file_engine_fixture(tmp_path: Path) -> Iterator[Engine]:
 
 
 def new_driver(
-    settings: Settings, engine: Engine, emulator: BotApiEmulator | None = None
+    settings: Settings, engine: Engine, clock: FakeClock, emulator: BotApiEmulator | None = None
 ) -> Driver:
     """A bot process on this database (pass the first one's emulator for a restart)."""
-    return Driver(settings, engine=engine, emulator=emulator)
+    return Driver(settings, engine=engine, emulator=emulator, app_clock=clock)

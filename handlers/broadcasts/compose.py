@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.broadcasts import services as bc
-from bot.context import Context
+from bot.kit import Context
 from bot.models import Broadcast
 from bot.render import label, render
 from bot.tips.subscriptions import TOPICS, active_subscribers

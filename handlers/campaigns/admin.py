@@ -15,7 +15,7 @@ from bot.campaigns import votes
 from bot.campaigns.exports import chart_pngs, workbook_bytes
 from bot.campaigns.results import raw_votes, tally
 from bot.campaigns.services import Refusal
-from bot.context import Context
+from bot.kit import Context
 from bot.models import Broadcast, Campaign
 from bot.render import label, render
 from handlers.campaigns.common import (
@@ -23,7 +23,6 @@ from handlers.campaigns.common import (
     ballot_link,
     callback_number,
     local,
-    now,
     refuse,
     status_name,
     with_campaign_id,
@@ -42,7 +41,7 @@ _PUBLISH_USAGE = "/campaign_publish 编号 公示内容（可附文件：把命�
 
 async def _open(update: Update, context: Context, campaign_id: int) -> None:
     opened = await attempt(
-        update, context, lambda s: svc.open_campaign(s, campaign_id, now=now(context))
+        update, context, lambda s: svc.open_campaign(s, campaign_id, now=context.now())
     )
     if opened is None:
         return
@@ -68,7 +67,7 @@ async def open_button(update: Update, context: Context) -> None:
 async def close_command(update: Update, context: Context, campaign_id: int) -> None:
     """/campaign_close <id> — stop voting now; native polls are stopped too."""
     closed = await attempt(
-        update, context, lambda s: svc.close_campaign(s, campaign_id, now=now(context))
+        update, context, lambda s: svc.close_campaign(s, campaign_id, now=context.now())
     )
     if closed is None:
         return
@@ -108,7 +107,7 @@ async def results_command(update: Update, context: Context, campaign_id: int) ->
 @with_campaign_id("campaign_card")
 async def card_command(update: Update, context: Context, campaign_id: int) -> None:
     """/campaign_card <id> — post a card whose button opens the private ballot (for groups)."""
-    view = await attempt(update, context, lambda s: svc.open_view(s, campaign_id, now(context)))
+    view = await attempt(update, context, lambda s: svc.open_view(s, campaign_id, context.now()))
     if view is None:
         return
     link = InlineKeyboardButton(label("vote_link"), url=ballot_link(context, campaign_id))
@@ -120,7 +119,7 @@ async def card_command(update: Update, context: Context, campaign_id: int) -> No
 async def poll_command(update: Update, context: Context, campaign_id: int) -> None:
     """/campaign_poll <id> — a native non-anonymous poll whose answers join the tally."""
     view = await attempt(
-        update, context, lambda s: votes.poll_target(s, campaign_id, now=now(context))
+        update, context, lambda s: votes.poll_target(s, campaign_id, now=context.now())
     )
     chat = update.effective_chat
     if view is None or chat is None:
@@ -156,7 +155,7 @@ async def announce_command(update: Update, context: Context, campaign_id: int) -
     chat_id = update.effective_chat.id if update.effective_chat else sender(update)
 
     def queue(session: Session) -> tuple[Campaign, tuple[Broadcast, bool]]:
-        view = svc.open_view(session, campaign_id, now(context))
+        view = svc.open_view(session, campaign_id, context.now())
         text = render(
             "campaign_announce",
             c=view.campaign,
@@ -169,7 +168,7 @@ async def announce_command(update: Update, context: Context, campaign_id: int) -
             text=text,
             admin_id=sender(update),
             chat_id=chat_id,
-            now=now(context),
+            now=context.now(),
         )
 
     done = await attempt(update, context, queue)
@@ -238,7 +237,7 @@ async def publish_button(update: Update, context: Context) -> None:
             text=text,
             admin_id=sender(update),
             chat_id=chat_id,
-            now=now(context),
+            now=context.now(),
         )
         return campaign, (broadcast, already)
 

@@ -13,11 +13,10 @@ from telegram import Message, Update
 from telegram.ext import filters
 
 from bot.campaigns.services import Refusal
-from bot.context import Context
+from bot.kit import Context
 from bot.models import Campaign, as_utc
 from bot.render import label, render
 from handlers.common import HandlerFn, answer_query, db, parse_int, reply, require_admin
-from scheduler.campaigns import now_for
 
 T = TypeVar("T")
 
@@ -27,19 +26,12 @@ __all__ = [
     "ballot_link",
     "callback_number",
     "local",
-    "now",
-    "now_for",
     "own_chat",
     "refusal_text",
     "refuse",
     "status_name",
     "with_campaign_id",
 ]
-
-
-def now(context: Context) -> datetime:
-    """The current time for a handler or job (see now_for)."""
-    return now_for(context.bot_data)
 
 
 def local(value: datetime | None) -> datetime | None:

@@ -17,7 +17,7 @@ from bot.campaigns import builder
 from bot.campaigns import services as svc
 from bot.campaigns.services import Refusal
 from bot.campaigns.spec import CampaignSpec, load_definition_bytes
-from bot.context import Context
+from bot.kit import Context
 from bot.models import Campaign
 from bot.render import label, render
 from bot.users import audit
@@ -25,7 +25,6 @@ from handlers.campaigns.common import (
     ReplyToTag,
     attempt,
     callback_number,
-    now,
     refuse,
     status_name,
     with_campaign_id,
@@ -83,7 +82,7 @@ async def upload_definition(update: Update, context: Context) -> None:
     data = bytes(await (await document.get_file()).download_as_bytearray())
     name = document.file_name or "campaign.yaml"
     try:
-        spec = load_definition_bytes(data, name, now=now(context), tz=tz)
+        spec = load_definition_bytes(data, name, now=context.now(), tz=tz)
     except DataError as exc:
         await reply(update, render("campaign_file_errors", problems=exc.problems))
         return
@@ -103,7 +102,9 @@ async def _prompt(update: Update, context: Context, step: builder.Step) -> None:
     )
     if step.name in builder.CHOICES:
         if step.name == "confirm":
-            spec = builder.draft_spec(step.data, now=now(context), tz=context.bot_data.settings.tz)
+            spec = builder.draft_spec(
+                step.data, now=context.now(), tz=context.bot_data.settings.tz
+            )
             text += "\n\n" + _preview_text(spec)
         choices = [
             button(label(f"camp_{step.name}_{v}"), f"camp:d:{step.name}:{v}")
@@ -122,7 +123,7 @@ async def _prompt(update: Update, context: Context, step: builder.Step) -> None:
 async def campaign_new(update: Update, context: Context) -> None:
     """/campaign_new — start a campaign step by step."""
     with db(context) as session:
-        step = builder.start(session, admin_id=user_id(update), now=now(context))
+        step = builder.start(session, admin_id=user_id(update), now=context.now())
     await _prompt(update, context, step)
 
 
@@ -141,7 +142,7 @@ async def builder_reply(update: Update, context: Context) -> None:
     try:
         with db(context) as session:
             step = builder.answer_text(
-                session, admin_id=admin, prompt_id=prompt_id, text=text, now=now(context), tz=tz
+                session, admin_id=admin, prompt_id=prompt_id, text=text, now=context.now(), tz=tz
             )
     except Refusal:
         await refuse(update, Refusal("old_prompt"))
@@ -154,7 +155,7 @@ def _choose(session: Session, admin: int, step: str, value: str, context: Contex
         return builder.answer_choice(session, admin_id=admin, step=step, value=value)
     if value == "save":
         return builder.save(
-            session, admin_id=admin, now=now(context), tz=context.bot_data.settings.tz
+            session, admin_id=admin, now=context.now(), tz=context.bot_data.settings.tz
         )
     return builder.cancel(session, admin_id=admin)
 

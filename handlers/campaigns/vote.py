@@ -26,7 +26,7 @@ from bot.campaigns import services as svc
 from bot.campaigns import votes
 from bot.campaigns.results import tally
 from bot.campaigns.services import BallotState, Refusal
-from bot.context import Context
+from bot.kit import Context
 from bot.models import Campaign
 from bot.render import label, render
 from handlers.campaigns.ballot import (
@@ -42,7 +42,6 @@ from handlers.campaigns.common import (
     attempt,
     ballot_link,
     callback_number,
-    now,
     own_chat,
     refusal_text,
     refuse,
@@ -72,7 +71,7 @@ async def _on_ballot(update: Update, context: Context, work: Callable[..., T]) -
     if not own_chat(update):
         await refuse(update, Refusal("stale"))
         return None
-    uid, at, tz = sender(update), now(context), context.bot_data.settings.tz
+    uid, at, tz = sender(update), context.now(), context.bot_data.settings.tz
     return await attempt(update, context, lambda session: work(session, uid, at, tz))
 
 
@@ -135,7 +134,7 @@ async def _send_ballot(update: Update, context: Context, campaign_id: int) -> No
     if not is_private(update):  # /start vote_<id> typed in a group: the ballot stays private
         await list_open(update, context)
         return
-    uid, at, tz = sender(update), now(context), context.bot_data.settings.tz
+    uid, at, tz = sender(update), context.now(), context.bot_data.settings.tz
     state = await attempt(
         update, context, lambda s: votes.open_ballot(s, campaign_id, user_id=uid, now=at, tz=tz)
     )
@@ -170,7 +169,7 @@ async def list_open(update: Update, context: Context) -> None:
     """/vote and the menu button: open campaigns; in a group the buttons open a private chat."""
     private = is_private(update)
     with db(context) as session:
-        open_now, finished = svc.list_for_citizens(session, now=now(context))
+        open_now, finished = svc.list_for_citizens(session, now=context.now())
     finished = finished if private else []
     rows = [[_open_button(context, c, private)] for c in open_now]
     rows += [
@@ -221,7 +220,7 @@ async def ask_suggestion(update: Update, context: Context) -> None:
             user_id=sender(update),
             ballot_id=bid,
             prompt_id=prompt.message_id,
-            now=now(context),
+            now=context.now(),
         )
 
 
@@ -234,7 +233,7 @@ async def suggestion_reply(update: Update, context: Context) -> None:
         update,
         context,
         lambda s: votes.save_suggestion(
-            s, user_id=uid, prompt_id=prompt_id, text=text, now=now(context)
+            s, user_id=uid, prompt_id=prompt_id, text=text, now=context.now()
         ),
     )
     if saved is not None:
@@ -257,7 +256,7 @@ async def poll_answer(update: Update, context: Context) -> None:
                 answer.poll_id,
                 user_id=answer.user.id,
                 answer=list(answer.option_ids),
-                now=now(context),
+                now=context.now(),
                 tz=tz,
             )
     except Refusal as refusal:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.context import Context
-from bot.kit import Registration
+from bot.kit import Context, Registration
 from handlers.exams import practice, staff, take
 from scheduler.exams import resume_exams
 

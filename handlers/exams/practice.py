@@ -7,15 +7,14 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.context import Context
 from bot.exams import services as exams
 from bot.exams.views import question_view
+from bot.kit import Context
 from bot.models import Attempt
 from bot.render import label, render
 from handlers.common import answer_query, button, db, keyboard, reply, user_id
-from handlers.exams.support import bank, question_markup, question_text, rng
+from handlers.exams.support import bank, question_markup, question_text
 from knowledge.quiz import ROLES, SECTORS
-from scheduler.exams import now
 
 __all__ = ["HANDLERS", "mistakes", "quiz"]
 
@@ -46,7 +45,7 @@ async def choose_sector(update: Update, context: Context) -> None:
 
 async def _first_question(update: Update, context: Context, attempt: Attempt) -> None:
     with db(context) as session:
-        view = question_view(session, attempt, bank(context), now())
+        view = question_view(session, attempt, bank(context), context.now())
     await reply(update, question_text(view), question_markup(view))
 
 
@@ -65,8 +64,8 @@ async def start_round(update: Update, context: Context) -> None:
             sector=sector,
             role=role,
             bank=bank(context),
-            rng=rng(context),
-            now=now(),
+            rng=context.rng,
+            now=context.now(),
         )
     await answer_query(update)
     await query.edit_message_reply_markup(None)
@@ -91,8 +90,8 @@ async def start_review(update: Update, context: Context) -> None:
             session,
             user_id=user_id(update),
             bank=bank(context),
-            rng=rng(context),
-            now=now(),
+            rng=context.rng,
+            now=context.now(),
         )
     if attempt is None:
         await answer_query(update, render("exam_refusal", reason="no_mistakes"), alert=True)

@@ -11,12 +11,12 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.context import Context
 from bot.exams import issue as exam_issue
 from bot.exams.exports import Report, build_report, pass_rate_chart, workbook_bytes
 from bot.exams.issue import OPTIONAL, TEXT_STEPS, Draft
 from bot.exams.paper import Paper, PaperError
 from bot.exams.stats import open_exams, parse_filter
+from bot.kit import Context
 from bot.render import label, render
 from bot.users import audit
 from handlers.common import (
@@ -31,9 +31,8 @@ from handlers.common import (
     require_inspector,
     user_id,
 )
-from handlers.exams.support import bank, rng
+from handlers.exams.support import bank
 from knowledge.quiz import ROLES, SECTORS
-from scheduler.exams import now
 
 __all__ = ["HANDLERS", "draft_text"]
 
@@ -93,7 +92,7 @@ async def exam_new(update: Update, context: Context) -> None:
     prefill = exam_issue.parse_line(args_text(context))
     with db(context) as session:
         draft = exam_issue.start_draft(
-            session, inspector_id=user_id(update), prefill=prefill, now=now()
+            session, inspector_id=user_id(update), prefill=prefill, now=context.now()
         )
     await reply(update, render("exam_draft_intro", prefilled=bool(prefill)))
     await _ask_step(update, context, draft)
@@ -105,7 +104,7 @@ async def _set(update: Update, context: Context, step: str, value: str | None) -
     assert query is not None
     with db(context) as session:
         draft, ok = exam_issue.set_step(
-            session, inspector_id=user_id(update), step=step, value=value, now=now()
+            session, inspector_id=user_id(update), step=step, value=value, now=context.now()
         )
     if draft is None or not ok:
         await answer_query(update, render("stale_button"), alert=True)
@@ -145,7 +144,7 @@ async def draft_text(update: Update, context: Context) -> bool:
     message = update.message
     uid = user_id(update)
     with db(context) as session:
-        draft = exam_issue.typing_draft(session, uid, now())
+        draft = exam_issue.typing_draft(session, uid, context.now())
         allowed = context.bot_data.roles.is_inspector(session, uid)
     if draft is None or not allowed or message is None:
         return False
@@ -153,7 +152,7 @@ async def draft_text(update: Update, context: Context) -> bool:
     value = None if text in SKIP_WORDS and draft.step in OPTIONAL else text
     with db(context) as session:
         updated, ok = exam_issue.set_step(
-            session, inspector_id=uid, step=draft.step, value=value, now=now()
+            session, inspector_id=uid, step=draft.step, value=value, now=context.now()
         )
     if not ok or updated is None:
         await reply(update, render("exam_draft_invalid", step=draft.step))
@@ -175,8 +174,8 @@ async def draft_issue(update: Update, context: Context) -> None:
                 bank=bank(context),
                 paper=paper,
                 hours=settings.exam_code_hours,
-                rng=rng(context),
-                now=now(),
+                rng=context.rng,
+                now=context.now(),
             )
     except LookupError:
         await answer_query(update, render("stale_button"), alert=True)
@@ -206,7 +205,7 @@ async def draft_issue(update: Update, context: Context) -> None:
 async def draft_redo(update: Update, context: Context) -> None:
     """exn:redo — start the draft again from the enterprise name."""
     with db(context) as session:
-        draft = exam_issue.restart_draft(session, inspector_id=user_id(update), now=now())
+        draft = exam_issue.restart_draft(session, inspector_id=user_id(update), now=context.now())
     if draft is None:
         await answer_query(update, render("stale_button"), alert=True)
         return
@@ -250,7 +249,7 @@ async def exam_results(update: Update, context: Context) -> None:
         await reply(update, report)
         return
     with db(context) as session:
-        pending = open_exams(session, report.filter.inspector_id, now())
+        pending = open_exams(session, report.filter.inspector_id, context.now())
     text = render("exam_results", report=report, pending=pending, sector_names=SECTORS)
     await reply(update, text)
     png = pass_rate_chart(report)
@@ -266,7 +265,7 @@ async def exam_export(update: Update, context: Context) -> None:
         await reply(update, report)
         return
     tz = context.bot_data.settings.tz
-    name = f"抽考记录_{now().astimezone(tz):%Y%m%d_%H%M}.xlsx"
+    name = f"抽考记录_{context.now().astimezone(tz):%Y%m%d_%H%M}.xlsx"
     caption = render("exam_export_caption", report=report, sector_names=SECTORS)
     if update.effective_chat is not None:
         data = workbook_bytes(report, tz)

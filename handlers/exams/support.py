@@ -1,22 +1,18 @@
-"""What the 抽考 handlers share: the bank, randomness, question messages, refusals.
+"""What the 抽考 handlers share: the bank, question messages, refusals.
 
-The clock, result delivery and the deadline timer live in scheduler/exams.py. Randomness
-comes from bot_data.extras["exam_rng"] when a test sets one, else SystemRandom (codes must not
-be guessable).
+Result delivery and the deadline timer live in scheduler/exams.py.
 """
 
 from __future__ import annotations
 
-import random
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.context import Context
 from bot.db import session_scope
 from bot.exams import services as exams
 from bot.exams.bank import Bank
 from bot.exams.services import Refusal, Step
 from bot.exams.views import QuestionView, result_of
+from bot.kit import Context
 from bot.models import Attempt
 from bot.render import label, render
 from handlers.common import answer_query, button, keyboard
@@ -28,7 +24,6 @@ __all__ = [
     "question_markup",
     "question_text",
     "refuse",
-    "rng",
     "sheet_markup",
 ]
 
@@ -38,12 +33,6 @@ SHEET_COLUMNS = 6
 def bank(context: Context) -> Bank:
     """The question bank of this application."""
     return bank_of(context.bot_data)
-
-
-def rng(context: Context) -> random.Random:
-    """Randomness for draws and codes (seeded in tests)."""
-    found = context.bot_data.extras.get("exam_rng")
-    return found if isinstance(found, random.Random) else random.SystemRandom()
 
 
 async def refuse(update: Update, step: Step) -> None:

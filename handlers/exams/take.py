@@ -9,11 +9,11 @@ from telegram import ForceReply, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot.context import Context
 from bot.exams import services as exams
 from bot.exams.paper import Paper
 from bot.exams.services import Gate, Refusal, Step
 from bot.exams.views import QuestionView, question_view, result_of
+from bot.kit import Context
 from bot.models import Attempt, Exam
 from bot.render import label, render
 from handlers.common import answer_query, button, db, keyboard, reply, user_id
@@ -23,11 +23,10 @@ from handlers.exams.support import (
     question_markup,
     question_text,
     refuse,
-    rng,
     sheet_markup,
 )
 from knowledge.quiz import ROLES, SECTORS
-from scheduler.exams import deliver_result, now, schedule_submit, submit_due
+from scheduler.exams import deliver_result, schedule_submit, submit_due
 
 __all__ = ["HANDLERS", "name_text", "open_link"]
 
@@ -86,7 +85,7 @@ async def _confirm(update: Update, exam: Exam) -> None:
 async def _show_question(update: Update, context: Context, attempt: Attempt) -> None:
     """Send the sitting's current question as a new message and make it the live one."""
     with db(context) as session:
-        view = question_view(session, attempt, bank(context), now())
+        view = question_view(session, attempt, bank(context), context.now())
     if view.remaining == 0:  # the deadline job has not run yet: submit now
         await submit_due(context.application, attempt.id or 0)
         return
@@ -110,7 +109,7 @@ async def open_link(update: Update, context: Context, argument: str) -> None:
     """/start exam_<code>: the candidate opens the exam (the issuer sees its state)."""
     with db(context) as session:
         gate, exam, attempt = exams.open_exam(
-            session, code=argument, user_id=user_id(update), now=now()
+            session, code=argument, user_id=user_id(update), now=context.now()
         )
     if gate is Gate.RESUME and attempt is not None:
         await _show_question(update, context, attempt)
@@ -131,12 +130,12 @@ async def name_text(update: Update, context: Context) -> bool:
     uid = user_id(update)
     message = update.message
     with db(context) as session:
-        exam = exams.awaiting_name(session, uid, now())
+        exam = exams.awaiting_name(session, uid, context.now())
     if exam is None or message is None or not message.text:
         return False
     with db(context) as session:
         named = exams.set_candidate_name(
-            session, exam_id=exam.id or 0, user_id=uid, name=message.text, now=now()
+            session, exam_id=exam.id or 0, user_id=uid, name=message.text, now=context.now()
         )
     if named is None:
         await reply(update, render("exam_bad_name"))
@@ -150,7 +149,7 @@ async def rename(update: Update, context: Context) -> None:
     (exam_id,) = _ints(update)
     with db(context) as session:
         exam = exams.set_candidate_name(
-            session, exam_id=exam_id, user_id=user_id(update), name=None, now=now()
+            session, exam_id=exam_id, user_id=user_id(update), name=None, now=context.now()
         )
     if exam is None:
         await answer_query(update, render("stale_button"), alert=True)
@@ -170,14 +169,14 @@ async def start(update: Update, context: Context) -> None:
             exam_id=exam_id,
             user_id=user_id(update),
             bank=bank(context),
-            rng=rng(context),
-            now=now(),
+            rng=context.rng,
+            now=context.now(),
         )
         if attempt is not None and gate is Gate.STARTED:
             exams.set_message(
                 session, attempt_id=attempt.id or 0, message_id=query.message.message_id
             )
-            view = question_view(session, attempt, bank(context), now())
+            view = question_view(session, attempt, bank(context), context.now())
     if gate is not Gate.STARTED or attempt is None:
         await answer_query(update, render("exam_gate", gate=gate.value), alert=True)
         return
@@ -237,7 +236,7 @@ def _act(
     **args: int,
 ) -> Acted:
     """Run one action for the presser; the question as it is now, in the same session."""
-    press = exams.Press(aid, user_id(update), pos, bank(context), now())
+    press = exams.Press(aid, user_id(update), pos, bank(context), context.now())
     with db(context) as session:
         step = action(session, press, **args)
         if step.refusal is not None or step.finished or step.attempt is None:

@@ -9,8 +9,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity, 
 from telegram.error import Forbidden
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.context import Context
 from bot.guidance import services as guidance
+from bot.kit import Context
 from bot.models import QuestionLog
 from bot.render import label, render
 from bot.users import audit, business_type_of, mark_blocked

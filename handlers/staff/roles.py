@@ -7,7 +7,7 @@ import logging
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import TelegramError
 
-from bot.context import App, BotData, Context
+from bot.kit import App, BotData, Context
 from bot.render import render
 from bot.staff.roles import grant_role, list_role_holders, revoke_role
 from handlers.common import args_text, db, parse_int, reply, require_admin, user_id

@@ -9,8 +9,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.broadcasts import services as bc
-from bot.context import Context
-from bot.models import utcnow
+from bot.kit import Context
 from bot.render import label, render
 from bot.tips.subscriptions import (
     TOPICS,
@@ -39,7 +38,7 @@ __all__ = ["HANDLERS", "subscribe", "tips"]
 
 
 def _today(context: Context) -> date:
-    return utcnow().astimezone(context.bot_data.settings.tz).date()
+    return context.now().astimezone(context.settings.tz).date()
 
 
 async def tips(update: Update, context: Context) -> None:

@@ -14,6 +14,7 @@ from bot.sandbox.driver import Driver
 from tests.conftest import ADMIN, INSPECTOR
 from tests.exam_helpers import (  # the *_fixture imports register fixtures
     FakeClock,
+    app_clock_fixture,  # noqa: F401
     attempt_of,
     clock_fixture,  # noqa: F401
     code_in,

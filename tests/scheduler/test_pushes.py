@@ -1,8 +1,8 @@
 """Scheduled tip pushes on the real bot: the right local time, missed pushes, restarts, once only.
 
-schedule_pushes reads "now" from scheduler.pushes.utcnow at start-up, so these tests set that
-clock. The year is two years ahead of the real one: every job then lies in the real future and
-none fires by itself during a test.
+The bot runs on a clock these tests set (build_application's clock). The year is two years
+ahead of the real one: every job then lies in the real future and none fires by itself during
+a test.
 """
 
 from __future__ import annotations
@@ -58,31 +58,32 @@ def engine(tmp_path: Path) -> Engine:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Now:
-    now = Now(local(4, 20))
-    monkeypatch.setattr("scheduler.pushes.utcnow", now)
-    return now
+def clock() -> Now:
+    return Now(local(4, 20))
 
 
 class Bot:
     """The bot, restartable on the same database and the same emulator."""
 
-    def __init__(self, settings: Settings, engine: Engine) -> None:
+    def __init__(self, settings: Settings, engine: Engine, clock: Now) -> None:
         self.settings = settings
         self.engine = engine
-        self.driver = Driver(settings, engine=engine)
+        self.clock = clock
+        self.driver = Driver(settings, engine=engine, app_clock=clock)
 
     async def restart(self) -> Driver:
         emulator = self.driver.emulator
         await self.driver.stop()
-        self.driver = Driver(self.settings, engine=self.engine, emulator=emulator)
+        self.driver = Driver(
+            self.settings, engine=self.engine, emulator=emulator, app_clock=self.clock
+        )
         await self.driver.start()
         return self.driver
 
 
 @pytest.fixture
 async def bot(settings: Settings, engine: Engine, clock: Now) -> AsyncIterator[Bot]:
-    running = Bot(settings, engine)
+    running = Bot(settings, engine, clock)
     await running.driver.start()
     try:
         yield running

@@ -1,11 +1,23 @@
-"""Typed bot_data: the long-lived services every handler reaches through the context."""
+"""The typed context: settings, the database, one clock and one random source.
+
+Every handler and job reads the time through context.now() (a job without a context through
+app.bot_data.clock()) and draws randomness from context.rng. Tests move the clock and seed the
+randomness by giving build_application() their own.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import random
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from sqlmodel import Session
 from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.db import session_scope
+from bot.models import utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -37,9 +49,14 @@ class BotData:
     text_interceptors: list[Callable[[Update, Context], Awaitable[bool]]]
     # async hooks run once in post_init (re-register jobs, resume broadcasts)
     startup_hooks: list[Callable[[Any], Awaitable[None]]]
+    # the one clock (UTC, aware) and the one random source (codes must not be guessable)
+    clock: Callable[[], datetime]
+    rng: random.Random
     extras: dict[str, Any]
 
     def __init__(self) -> None:
+        self.clock = utcnow
+        self.rng = random.SystemRandom()
         self.features = ()
         self.startup_hooks = []
         self.text_interceptors = []
@@ -48,5 +65,28 @@ class BotData:
         self.extras = {}
 
 
-Context: TypeAlias = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]
+class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+    """What every handler and job is given (ContextTypes(context=Context) in bot/app.py)."""
+
+    @property
+    def settings(self) -> Settings:
+        """The application's settings."""
+        return self.bot_data.settings
+
+    @contextmanager
+    def db(self) -> Iterator[Session]:
+        """A session for this update's unit of work, committed by the services."""
+        with session_scope(self.bot_data.engine) as session:
+            yield session
+
+    def now(self) -> datetime:
+        """The one clock (UTC)."""
+        return self.bot_data.clock()
+
+    @property
+    def rng(self) -> random.Random:
+        """The one random source."""
+        return self.bot_data.rng
+
+
 App: TypeAlias = Application[Any, Any, Any, Any, BotData, Any]

@@ -13,7 +13,7 @@ from typing import Any, TypeAlias
 from telegram import Bot, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CommandHandler
 
-from bot.context import App, Context
+from bot.kit.context import App, Context
 from bot.render import split_message
 
 __all__ = [
