@@ -76,6 +76,7 @@ def environment() -> Environment:
     env.filters["cn_num"] = chinese_number
     env.filters["cn_date"] = _cn_date
     env.filters["pct"] = _pct
+    env.globals["label"] = label
     return env
 
 

@@ -20,6 +20,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.broadcasts import services as svc
 from bot.db import session_scope
+from bot.kit import is_not_modified
 from bot.models import Broadcast
 from bot.ratelimit import NO_RETRY
 from bot.render import render
@@ -188,7 +189,7 @@ async def _report(app: Any, run: _Run, *, final: bool) -> None:
             with session_scope(app.bot_data.engine) as session:
                 svc.set_progress_message(session, broadcast.id, message.message_id)
     except BadRequest as exc:
-        if "not modified" not in exc.message:
+        if not is_not_modified(exc):
             logger.warning("Progress message for broadcast %s: %s", broadcast.id, exc.message)
     except TelegramError as exc:
         logger.warning("Progress message for broadcast %s: %s", broadcast.id, exc)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot.campaigns.services import Refusal, create_campaign
+from bot.campaigns.services import create_campaign, refused
 from bot.campaigns.spec import (
     MAX_BALLOTS,
     RESULTS_VISIBILITY,
@@ -69,7 +69,7 @@ class Step:
 def _load(session: Session, admin_id: int) -> CampaignDraft:
     draft = session.get(CampaignDraft, admin_id)
     if draft is None:
-        raise Refusal("stale")
+        raise refused("stale")
     return draft
 
 
@@ -144,7 +144,7 @@ def _apply_text(step: str, text: str, data: dict[str, Any], now: datetime, tz: Z
     if step == "window":
         _window(text, data, now, tz)
         return "confirm"
-    raise Refusal("stale")
+    raise refused("stale")
 
 
 def answer_text(
@@ -154,7 +154,7 @@ def answer_text(
     draft = _load(session, admin_id)
     data: dict[str, Any] = json.loads(draft.data)
     if data.get("prompt_id") != prompt_id or draft.step in CHOICES:
-        raise Refusal("stale")
+        raise refused("stale")
     try:
         step = _apply_text(draft.step, text.strip(), data, now, tz)
     except FieldError as exc:
@@ -166,7 +166,7 @@ def answer_choice(session: Session, *, admin_id: int, step: str, value: str) -> 
     """A button answer; it must belong to the step the draft is at."""
     draft = _load(session, admin_id)
     if draft.step != step or step == "confirm" or value not in CHOICES.get(step, ()):
-        raise Refusal("stale")
+        raise refused("stale")
     data: dict[str, Any] = json.loads(draft.data)
     following = {
         "more": "ballot_title" if value == "yes" else "townships",
@@ -192,7 +192,7 @@ def draft_spec(data: dict[str, Any], *, now: datetime, tz: ZoneInfo) -> Campaign
             raw[key] = datetime.fromisoformat(raw[key])
     spec = spec_from_mapping(raw, problems=problems, path=Path("对话草稿"), now=now, tz=tz)
     if spec is None:
-        raise Refusal("draft_invalid", problems=problems.items)
+        raise refused("draft_invalid", problems=problems.items)
     return spec
 
 
@@ -200,7 +200,7 @@ def save(session: Session, *, admin_id: int, now: datetime, tz: ZoneInfo) -> Cam
     """Create the draft campaign from the confirmed answers and drop the conversation."""
     draft = _load(session, admin_id)
     if draft.step != "confirm":
-        raise Refusal("stale")
+        raise refused("stale")
     spec = draft_spec(json.loads(draft.data), now=now, tz=tz)
     session.delete(draft)
     return create_campaign(session, spec, created_by=admin_id)

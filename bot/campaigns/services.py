@@ -17,6 +17,7 @@ from sqlmodel import Session, col, func, select
 
 from bot.broadcasts.services import create_broadcast
 from bot.campaigns.spec import BallotSpec, CampaignSpec
+from bot.kit.refusal import Refusal
 from bot.models import (
     Ballot,
     BallotOption,
@@ -36,7 +37,6 @@ __all__ = [
     "Choice",
     "Due",
     "Recorded",
-    "Refusal",
     "announce",
     "apply_due",
     "close_campaign",
@@ -48,6 +48,7 @@ __all__ = [
     "open_campaign",
     "open_view",
     "publish_outcome",
+    "refused",
     "results_visible",
     "scheduled_transitions",
     "set_outcome",
@@ -62,18 +63,14 @@ _BALLOTS_KEPT = 256
 _BALLOTS: dict[tuple[int, str], tuple[BallotView, ...]] = {}
 
 
-class Refusal(Exception):
-    """An action refused for a reason the user is told; reason names the sentence to show."""
-
-    def __init__(self, reason: str, **info: object) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.info = info
+def refused(reason: str, **info: object) -> Refusal:
+    """A 你点我检 refusal; its sentences are templates/campaigns/campaign_refused.html.j2."""
+    return Refusal("campaign_refused", reason, **info)
 
 
 def _bad_state(campaign: Campaign, wanted: str) -> Refusal:
     # Plain values only: the refusal outlives the session that loaded the campaign.
-    return Refusal("bad_state", campaign_id=campaign.id, status=campaign.status, wanted=wanted)
+    return refused("bad_state", campaign_id=campaign.id, status=campaign.status, wanted=wanted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,7 +305,7 @@ def _claim(session: Session, campaign_id: int, old: str, new: str, **values: obj
 def _fresh(session: Session, campaign_id: int) -> Campaign:
     campaign = session.get(Campaign, campaign_id, populate_existing=True)
     if campaign is None:
-        raise Refusal("not_found", campaign_id=campaign_id)
+        raise refused("not_found", campaign_id=campaign_id)
     return campaign
 
 
@@ -318,7 +315,7 @@ def open_campaign(session: Session, campaign_id: int, *, now: datetime) -> Campa
     if campaign.status != "draft":
         raise _bad_state(campaign, "draft")
     if campaign.ends_at is not None and as_utc(campaign.ends_at) <= now:
-        raise Refusal("ended", campaign_id=campaign_id)
+        raise refused("ended", campaign_id=campaign_id)
     if not _claim(session, campaign_id, "draft", "open", opened_at=now):
         raise _bad_state(_fresh(session, campaign_id), "draft")
     return _fresh(session, campaign_id)
@@ -377,12 +374,12 @@ def open_view(session: Session, campaign_id: int, now: datetime) -> CampaignView
     """The campaign, if voting is open now; refused (not found, not open, closed) otherwise."""
     view = load_view(session, campaign_id)
     if view is None:
-        raise Refusal("not_found", campaign_id=campaign_id)
+        raise refused("not_found", campaign_id=campaign_id)
     status = view.campaign.status
     if status == "draft":
-        raise Refusal("not_open", campaign_id=campaign_id)
+        raise refused("not_open", campaign_id=campaign_id)
     if status != "open" or not _in_window(view.campaign, now):
-        raise Refusal("closed", campaign_id=campaign_id)
+        raise refused("closed", campaign_id=campaign_id)
     return view
 
 

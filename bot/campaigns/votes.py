@@ -20,8 +20,8 @@ from bot.campaigns.services import (
     BallotView,
     CampaignView,
     Recorded,
-    Refusal,
     open_view,
+    refused,
 )
 from bot.db import is_postgres
 from bot.models import (
@@ -160,7 +160,7 @@ def toggle(
     view = open_view(session, campaign_id, now)
     found = view.option(option_id)
     if found is None:
-        raise Refusal("stale")
+        raise refused("stale")
     ballot, _ = found
     draft = _draft(session, view, user_id, now, tz)
     selected = _ids(draft.option_ids)
@@ -171,7 +171,7 @@ def toggle(
         selected = [o for o in selected if o not in mine] + [option_id]
     elif len(mine) >= ballot.max_choices:
         session.rollback()
-        raise Refusal("too_many", most=ballot.max_choices, ballot=ballot.title)
+        raise refused("too_many", most=ballot.max_choices, ballot=ballot.title)
     else:
         selected.append(option_id)
     draft.option_ids = ",".join(map(str, selected))
@@ -192,7 +192,7 @@ def set_township(
     view = open_view(session, campaign_id, now)
     towns = view.townships
     if not 0 <= index < len(towns):
-        raise Refusal("stale")
+        raise refused("stale")
     draft = _draft(session, view, user_id, now, tz)
     draft.township = towns[index]
     _save_draft(session, draft, now)
@@ -201,12 +201,12 @@ def set_township(
 
 def _check_choices(view: CampaignView, option_ids: Sequence[int]) -> None:
     if len(set(option_ids)) != len(option_ids) or any(view.option(o) is None for o in option_ids):
-        raise Refusal("stale")
+        raise refused("stale")
     for ballot, chosen in view.chosen(option_ids):
         if not chosen:
-            raise Refusal("incomplete", ballot=ballot.title)
+            raise refused("incomplete", ballot=ballot.title)
         if len(chosen) > ballot.max_choices:
-            raise Refusal("too_many", most=ballot.max_choices, ballot=ballot.title)
+            raise refused("too_many", most=ballot.max_choices, ballot=ballot.title)
 
 
 def _store_vote(
@@ -264,7 +264,7 @@ def submit(
         selected = _ids(draft.option_ids)
         _check_choices(view, selected)
         if view.townships and draft.township not in view.townships:
-            raise Refusal("township_missing")
+            raise refused("township_missing")
         vote, replaced = _store_vote(
             session,
             view,
@@ -287,7 +287,7 @@ def poll_target(session: Session, campaign_id: int, *, now: datetime) -> Campaig
     """The campaign a native poll may be posted for: open, one ballot, at most 12 options."""
     view = open_view(session, campaign_id, now)
     if len(view.ballots) != 1 or len(view.ballots[0].options) > MAX_POLL_OPTIONS:
-        raise Refusal("poll_unsuitable", campaign_id=campaign_id)
+        raise refused("poll_unsuitable", campaign_id=campaign_id)
     return view
 
 
@@ -333,7 +333,7 @@ def record_poll_answer(
                 session.delete(vote)
             return None
         if any(not 0 <= i < len(options) for i in answer):
-            raise Refusal("stale")
+            raise refused("stale")
         chosen = [options[i] for i in answer]
         _check_choices(view, chosen)
         earlier = _current(session, view, user_id, day)
@@ -369,7 +369,7 @@ def suggestion_target(
     view = open_view(session, campaign_id, now)
     ballot = next((b for b in view.ballots if b.id == ballot_id), None)
     if ballot is None or not view.campaign.allow_suggestions:
-        raise Refusal("stale")
+        raise refused("stale")
     return ballot
 
 
@@ -400,16 +400,16 @@ def save_suggestion(
         )
     ).first()
     if draft is None or draft.suggest_ballot_id is None:
-        raise Refusal("stale")
+        raise refused("stale")
     view = open_view(session, draft.campaign_id, now)
     ballot = next((b for b in view.ballots if b.id == draft.suggest_ballot_id), None)
     text = " ".join(text.split())
     if ballot is None:
-        raise Refusal("stale")
+        raise refused("stale")
     if not text:
-        raise Refusal("suggestion_empty")
+        raise refused("suggestion_empty")
     if len(text) > MAX_SUGGESTION:
-        raise Refusal("suggestion_long", limit=MAX_SUGGESTION, length=len(text))
+        raise refused("suggestion_long", limit=MAX_SUGGESTION, length=len(text))
     row = session.exec(
         select(Suggestion).where(
             Suggestion.campaign_id == view.id,

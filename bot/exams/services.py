@@ -21,13 +21,14 @@ from sqlmodel import Session, col, select
 from bot.exams.bank import Bank
 from bot.exams.paper import Paper, draw_exam, draw_practice, option_order, score_answer
 from bot.exams.views import indexes, item_at, items, join, size
+from bot.kit.refusal import Refusal
 from bot.models import Attempt, AttemptItem, Exam, Mistake, as_utc
 from knowledge.quiz import ROLES, Question
 
 __all__ = [
     "Gate",
     "Press",
-    "Refusal",
+    "Reason",
     "Step",
     "awaiting_name",
     "check",
@@ -39,6 +40,7 @@ __all__ = [
     "next_question",
     "open_exam",
     "open_mistakes",
+    "refused",
     "set_candidate_name",
     "start_exam",
     "start_practice",
@@ -285,7 +287,7 @@ def start_exam(
 # --- answering ----------------------------------------------------------------------------------
 
 
-class Refusal(StrEnum):
+class Reason(StrEnum):
     """Why a button press changed nothing."""
 
     MISSING = "missing"
@@ -296,12 +298,17 @@ class Refusal(StrEnum):
     EMPTY = "empty"
 
 
+def refused(reason: str) -> Refusal:
+    """A 抽考 refusal; its sentences are templates/exams/exam_refusal.html.j2."""
+    return Refusal("exam_refusal", reason)
+
+
 @dataclass(slots=True)
 class Step:
     """The outcome of one action; finished means this action submitted the attempt."""
 
     attempt: Attempt | None
-    refusal: Refusal | None = None
+    refusal: Reason | None = None
     finished: bool = False
     revealed: bool = False  # practice: this action answered a question
 
@@ -322,16 +329,16 @@ def check(session: Session, press: Press) -> Step:
     submits it (Step.finished). Views that change nothing use it alone."""
     attempt = session.get(Attempt, press.attempt_id)
     if attempt is None:
-        return Step(None, Refusal.MISSING)
+        return Step(None, Reason.MISSING)
     if attempt.user_id != press.user_id:
-        return Step(None, Refusal.NOT_YOURS)
+        return Step(None, Reason.NOT_YOURS)
     if attempt.status != "active":
-        return Step(attempt, Refusal.CLOSED)
+        return Step(attempt, Reason.CLOSED)
     if attempt.deadline is not None and _utc(press.now) >= as_utc(attempt.deadline):
         finished = _finish(session, attempt, press.bank, press.now)
-        return Step(attempt, Refusal.TIME_UP, finished=finished)
+        return Step(attempt, Reason.TIME_UP, finished=finished)
     if press.position is not None and press.position != attempt.current:
-        return Step(attempt, Refusal.STALE)
+        return Step(attempt, Reason.STALE)
     return Step(attempt)
 
 
@@ -341,7 +348,7 @@ def _at(session: Session, press: Press) -> tuple[Step, AttemptItem | None]:
     if step.refusal is not None or step.attempt is None or press.position is None:
         return step, None
     item = item_at(session, press.attempt_id, press.position)
-    return (step, item) if item is not None else (Step(step.attempt, Refusal.STALE), None)
+    return (step, item) if item is not None else (Step(step.attempt, Reason.STALE), None)
 
 
 def _move(session: Session, attempt: Attempt, position: int, target: int) -> bool:
@@ -372,13 +379,13 @@ def choose(session: Session, press: Press, *, option: int) -> Step:
     question = press.bank.by_id.get(item.question_id)
     original = _option(item, option)
     if question is None or question.type == "multiple" or original is None:
-        return Step(step.attempt, Refusal.STALE)
+        return Step(step.attempt, Reason.STALE)
     attempt = step.attempt
     if attempt.mode != "exam":
         return _reveal(session, attempt, item, question, frozenset({original}), press.now)
     total = size(session, press.attempt_id)
     if not _move(session, attempt, item.position, min(item.position + 1, total - 1)):
-        return Step(attempt, Refusal.STALE)
+        return Step(attempt, Reason.STALE)
     item.chosen = str(original)
     item.answered_at = _utc(press.now)
     session.add(item)
@@ -394,10 +401,10 @@ def toggle(session: Session, press: Press, *, option: int, on: bool) -> Step:
     original = _option(item, option)
     question = press.bank.by_id.get(item.question_id)
     if original is None or question is None or question.type != "multiple":
-        return Step(step.attempt, Refusal.STALE)
+        return Step(step.attempt, Reason.STALE)
     exam = step.attempt.mode == "exam"
     if not exam and item.chosen is not None:
-        return Step(step.attempt, Refusal.STALE)
+        return Step(step.attempt, Reason.STALE)
     current = indexes(item.chosen if exam else item.pending)
     changed = current | {original} if on else current - {original}
     if exam:
@@ -406,7 +413,7 @@ def toggle(session: Session, press: Press, *, option: int, on: bool) -> Step:
     else:
         item.pending = join(changed) or ""
     if not _move(session, step.attempt, item.position, item.position):
-        return Step(step.attempt, Refusal.STALE)
+        return Step(step.attempt, Reason.STALE)
     session.add(item)
     session.commit()
     return step
@@ -419,10 +426,10 @@ def confirm(session: Session, press: Press) -> Step:
         return step
     question = press.bank.by_id.get(item.question_id)
     if step.attempt.mode == "exam" or question is None:
-        return Step(step.attempt, Refusal.STALE)
+        return Step(step.attempt, Reason.STALE)
     chosen = indexes(item.pending)
     if not chosen:
-        return Step(step.attempt, Refusal.EMPTY)
+        return Step(step.attempt, Reason.EMPTY)
     return _reveal(session, step.attempt, item, question, chosen, press.now)
 
 
@@ -444,7 +451,7 @@ def _reveal(
     ).rowcount
     if answered != 1:
         session.rollback()
-        return Step(attempt, Refusal.STALE)
+        return Step(attempt, Reason.STALE)
     _record_mistake(session, attempt.user_id, question.id, right, now)
     session.commit()
     session.refresh(item)
@@ -474,14 +481,14 @@ def next_question(session: Session, press: Press) -> Step:
     if item is None or step.attempt is None:
         return step
     if step.attempt.mode == "exam" or item.chosen is None:
-        return Step(step.attempt, Refusal.STALE)
+        return Step(step.attempt, Reason.STALE)
     total = size(session, press.attempt_id)
     if item.position + 1 < total:
         moved = _move(session, step.attempt, item.position, item.position + 1)
         session.commit()
-        return step if moved else Step(step.attempt, Refusal.STALE)
+        return step if moved else Step(step.attempt, Reason.STALE)
     finished = _finish(session, step.attempt, press.bank, press.now)
-    return Step(step.attempt, None if finished else Refusal.STALE, finished=finished)
+    return Step(step.attempt, None if finished else Reason.STALE, finished=finished)
 
 
 def goto(session: Session, press: Press, *, target: int) -> Step:
@@ -491,9 +498,9 @@ def goto(session: Session, press: Press, *, target: int) -> Step:
         return step
     total = size(session, press.attempt_id)
     if step.attempt.mode != "exam" or not 0 <= target < total:
-        return Step(step.attempt, Refusal.STALE)
+        return Step(step.attempt, Reason.STALE)
     if not _move(session, step.attempt, press.position, target):
-        return Step(step.attempt, Refusal.STALE)
+        return Step(step.attempt, Reason.STALE)
     session.commit()
     return step
 
@@ -504,9 +511,9 @@ def submit(session: Session, press: Press) -> Step:
     if step.refusal is not None or step.attempt is None:
         return step
     if step.attempt.mode != "exam":
-        return Step(step.attempt, Refusal.STALE)
+        return Step(step.attempt, Reason.STALE)
     finished = _finish(session, step.attempt, press.bank, press.now)
-    return Step(step.attempt, None if finished else Refusal.CLOSED, finished=finished)
+    return Step(step.attempt, None if finished else Reason.CLOSED, finished=finished)
 
 
 def due_attempts(session: Session) -> list[Attempt]:

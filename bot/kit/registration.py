@@ -10,11 +10,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
-from telegram import Bot, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot.kit.context import App, Context
-from bot.render import split_message
 
 __all__ = [
     "DeepLink",
@@ -23,7 +22,6 @@ __all__ = [
     "Registration",
     "StartupWork",
     "TextInput",
-    "send",
 ]
 
 Handler: TypeAlias = BaseHandler[Update, Context, Any]
@@ -60,16 +58,3 @@ class Registration:
             if isinstance(handler, CommandHandler)
             for command in handler.commands
         )
-
-
-async def send(
-    bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None
-) -> int | None:
-    """Send HTML text split at Telegram's limit; the message id of the last part."""
-    sent = None
-    parts = split_message(text)
-    for i, part in enumerate(parts):
-        sent = await bot.send_message(
-            chat_id, part, reply_markup=markup if i == len(parts) - 1 else None
-        )
-    return sent.message_id if sent else None

@@ -14,8 +14,8 @@ from bot.campaigns import services as svc
 from bot.campaigns import votes
 from bot.campaigns.exports import chart_pngs, workbook_bytes
 from bot.campaigns.results import raw_votes, tally
-from bot.campaigns.services import Refusal
-from bot.kit import Context
+from bot.campaigns.services import refused
+from bot.kit import Context, refuse
 from bot.models import Broadcast, Campaign
 from bot.render import label, render
 from handlers.campaigns.common import (
@@ -23,7 +23,6 @@ from handlers.campaigns.common import (
     ballot_link,
     callback_number,
     local,
-    refuse,
     status_name,
     with_campaign_id,
 )
@@ -93,7 +92,7 @@ async def results_command(update: Update, context: Context, campaign_id: int) ->
         votes = raw_votes(session, campaign_id) if results else []
     chat = update.effective_chat
     if results is None or chat is None:
-        await refuse(update, Refusal("not_found"))
+        await refuse(update, refused("not_found"))
         return
     status = status_name(results.campaign)
     await reply(update, render("campaign_results", r=results, staff=True, status=status))
@@ -203,7 +202,7 @@ async def publish_command(update: Update, context: Context) -> None:
     def store(session: Session) -> tuple[Campaign, int]:
         campaign = session.get(Campaign, campaign_id)
         if campaign is not None and len(_outcome_text(campaign, text)) > limit:
-            raise Refusal("outcome_long", limit=limit)
+            raise refused("outcome_long", limit=limit)
         stored = svc.set_outcome(
             session,
             campaign_id,

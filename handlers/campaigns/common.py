@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import wraps
@@ -12,11 +11,10 @@ from sqlmodel import Session
 from telegram import Message, Update
 from telegram.ext import filters
 
-from bot.campaigns.services import Refusal
-from bot.kit import Context
+from bot.kit import Context, Refusal, refuse
 from bot.models import Campaign, as_utc
 from bot.render import label, render
-from handlers.common import HandlerFn, answer_query, db, parse_int, reply, require_admin
+from handlers.common import HandlerFn, db, parse_int, reply, require_admin
 
 T = TypeVar("T")
 
@@ -27,8 +25,6 @@ __all__ = [
     "callback_number",
     "local",
     "own_chat",
-    "refusal_text",
-    "refuse",
     "status_name",
     "with_campaign_id",
 ]
@@ -59,21 +55,6 @@ def own_chat(update: Update) -> bool:
     """A ballot lives in the voter's private chat; a press anywhere else is refused."""
     chat, user = update.effective_chat, update.effective_user
     return chat is not None and user is not None and chat.id == user.id
-
-
-def refusal_text(refusal: Refusal) -> str:
-    """The sentence for a refused action."""
-    status = label(f"camp_status_{refusal.info['status']}") if "status" in refusal.info else ""
-    return render("campaign_refused", reason=refusal.reason, info=refusal.info, status=status)
-
-
-async def refuse(update: Update, refusal: Refusal) -> None:
-    """Tell the user why: an alert on a button press (plain text), a message otherwise."""
-    text = refusal_text(refusal)
-    if update.callback_query is not None:
-        await answer_query(update, html.unescape(text), alert=True)
-    else:
-        await reply(update, text)
 
 
 async def attempt(update: Update, context: Context, work: Callable[[Session], T]) -> T | None:

@@ -15,9 +15,9 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.campaigns import builder
 from bot.campaigns import services as svc
-from bot.campaigns.services import Refusal
+from bot.campaigns.services import refused
 from bot.campaigns.spec import CampaignSpec, load_definition_bytes
-from bot.kit import Context
+from bot.kit import Context, Refusal, refuse
 from bot.models import Campaign
 from bot.render import label, render
 from bot.users import audit
@@ -25,7 +25,6 @@ from handlers.campaigns.common import (
     ReplyToTag,
     attempt,
     callback_number,
-    refuse,
     status_name,
     with_campaign_id,
 )
@@ -54,7 +53,7 @@ async def show_preview(update: Update, context: Context, campaign_id: int) -> No
     with db(context) as session:
         view = svc.load_view(session, campaign_id)
     if view is None:
-        await refuse(update, Refusal("not_found"))
+        await refuse(update, refused("not_found"))
         return
     rows = []
     if view.campaign.status == "draft":
@@ -145,7 +144,7 @@ async def builder_reply(update: Update, context: Context) -> None:
                 session, admin_id=admin, prompt_id=prompt_id, text=text, now=context.now(), tz=tz
             )
     except Refusal:
-        await refuse(update, Refusal("old_prompt"))
+        await refuse(update, refused("old_prompt"))
         return
     await _prompt(update, context, step)
 
@@ -194,7 +193,7 @@ async def delete_button(update: Update, context: Context) -> None:
     with db(context) as session:
         deleted = svc.delete_draft_campaign(session, campaign_id)
     if not deleted:
-        await refuse(update, Refusal("stale"))
+        await refuse(update, refused("stale"))
         return
     log_action(context, update, "campaign:delete", campaign_id)
     await answer_query(update)

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import ForceReply, InlineKeyboardButton, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import (
     BaseHandler,
@@ -25,8 +25,8 @@ from telegram.ext import (
 from bot.campaigns import services as svc
 from bot.campaigns import votes
 from bot.campaigns.results import tally
-from bot.campaigns.services import BallotState, Refusal
-from bot.kit import Context
+from bot.campaigns.services import BallotState, refused
+from bot.kit import Context, Refusal, edit_pressed, refusal_text, refuse
 from bot.models import Campaign
 from bot.render import label, render
 from handlers.campaigns.ballot import (
@@ -43,8 +43,6 @@ from handlers.campaigns.common import (
     ballot_link,
     callback_number,
     own_chat,
-    refusal_text,
-    refuse,
 )
 from handlers.common import answer_query, button, db, is_private, keyboard, parse_int, reply
 from handlers.common import user_id as sender
@@ -56,27 +54,17 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-async def _redraw(update: Update, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    """Edit the pressed message in place; a double tap that changes nothing is fine."""
-    assert update.callback_query is not None
-    try:
-        await update.callback_query.edit_message_text(text, reply_markup=markup)
-    except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
-            raise
-
-
 async def _on_ballot(update: Update, context: Context, work: Callable[..., T]) -> T | None:
     """Run work(session, voter, now, tz) on the presser's own ballot, or tell why not."""
     if not own_chat(update):
-        await refuse(update, Refusal("stale"))
+        await refuse(update, refused("stale"))
         return None
     uid, at, tz = sender(update), context.now(), context.bot_data.settings.tz
     return await attempt(update, context, lambda session: work(session, uid, at, tz))
 
 
 async def _draw(update: Update, state: BallotState, page: int) -> None:
-    await _redraw(update, ballot_text(state, page), ballot_markup(state, page))
+    await edit_pressed(update, ballot_text(state, page), ballot_markup(state, page))
     await answer_query(update)
 
 
@@ -125,7 +113,7 @@ async def submit_vote(update: Update, context: Context) -> None:
     if rec is None:
         return
     # The receipt first: it is what was stored, and shows even if the press has gone stale.
-    await _redraw(update, receipt_text(rec), receipt_markup(rec))
+    await edit_pressed(update, receipt_text(rec), receipt_markup(rec))
     await answer_query(update, label("vote_recorded"))
 
 
@@ -153,7 +141,7 @@ async def open_link(update: Update, context: Context, argument: str) -> None:
     """/start vote_<id> — the deep link opens the ballot directly."""
     campaign_id = parse_int(argument)
     if campaign_id is None:
-        await refuse(update, Refusal("not_found"))
+        await refuse(update, refused("not_found"))
         return
     await _send_ballot(update, context, campaign_id)
 
@@ -185,7 +173,7 @@ async def show_results(update: Update, context: Context) -> None:
         campaign = session.get(Campaign, cid)
         results = tally(session, cid) if campaign and svc.results_visible(campaign) else None
     if results is None:
-        await refuse(update, Refusal("hidden"))
+        await refuse(update, refused("hidden"))
         return
     await answer_query(update)
     await reply(update, render("campaign_results", r=results, staff=False, status=""))

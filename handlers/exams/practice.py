@@ -9,7 +9,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.exams import services as exams
 from bot.exams.views import question_view
-from bot.kit import Context
+from bot.kit import Context, refuse
 from bot.models import Attempt
 from bot.render import label, render
 from handlers.common import answer_query, button, db, keyboard, reply, user_id
@@ -94,7 +94,7 @@ async def start_review(update: Update, context: Context) -> None:
             now=context.now(),
         )
     if attempt is None:
-        await answer_query(update, render("exam_refusal", reason="no_mistakes"), alert=True)
+        await refuse(update, exams.refused("no_mistakes"))
         return
     await answer_query(update)
     await _first_question(update, context, attempt)

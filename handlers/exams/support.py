@@ -1,21 +1,20 @@
-"""What the 抽考 handlers share: the bank, question messages, refusals.
+"""What the 抽考 handlers share: the bank and question messages.
 
 Result delivery and the deadline timer live in scheduler/exams.py.
 """
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.db import session_scope
 from bot.exams import services as exams
 from bot.exams.bank import Bank
-from bot.exams.services import Refusal, Step
 from bot.exams.views import QuestionView, result_of
 from bot.kit import Context
 from bot.models import Attempt
 from bot.render import label, render
-from handlers.common import answer_query, button, keyboard
+from handlers.common import button, keyboard
 from scheduler.exams import bank_of
 
 __all__ = [
@@ -23,7 +22,6 @@ __all__ = [
     "practice_summary",
     "question_markup",
     "question_text",
-    "refuse",
     "sheet_markup",
 ]
 
@@ -33,13 +31,6 @@ SHEET_COLUMNS = 6
 def bank(context: Context) -> Bank:
     """The question bank of this application."""
     return bank_of(context.bot_data)
-
-
-async def refuse(update: Update, step: Step) -> None:
-    """Explain a refused button press in the spinner's toast."""
-    await answer_query(
-        update, render("exam_refusal", reason=(step.refusal or Refusal.STALE).value), alert=True
-    )
 
 
 # --- the question message -----------------------------------------------------------------------

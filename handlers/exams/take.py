@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from telegram import ForceReply, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
+from telegram import ForceReply, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.exams import services as exams
 from bot.exams.paper import Paper
-from bot.exams.services import Gate, Refusal, Step
+from bot.exams.services import Gate, Reason, Step
 from bot.exams.views import QuestionView, question_view, result_of
-from bot.kit import Context
+from bot.kit import Context, edit_pressed, refusal_text, refuse
 from bot.models import Attempt, Exam
 from bot.render import label, render
 from handlers.common import answer_query, button, db, keyboard, reply, user_id
@@ -22,7 +21,6 @@ from handlers.exams.support import (
     practice_summary,
     question_markup,
     question_text,
-    refuse,
     sheet_markup,
 )
 from knowledge.quiz import ROLES, SECTORS
@@ -37,17 +35,6 @@ Acted = tuple[Step, QuestionView | None]
 def _ints(update: Update) -> list[int]:
     assert update.callback_query is not None and update.callback_query.data
     return [int(p) for p in update.callback_query.data.split(":")[2:]]
-
-
-async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    """Edit the pressed message; an unchanged one (a double tap) is fine."""
-    query = update.callback_query
-    assert query is not None
-    try:
-        await query.edit_message_text(text, reply_markup=markup)
-    except BadRequest as exc:
-        if "not modified" not in exc.message:
-            raise
 
 
 # --- opening the link ---------------------------------------------------------------------------
@@ -182,7 +169,7 @@ async def start(update: Update, context: Context) -> None:
         return
     schedule_submit(context.job_queue, attempt.id or 0, attempt.deadline)
     await answer_query(update)
-    await _edit(update, question_text(view), question_markup(view))
+    await edit_pressed(update, question_text(view), question_markup(view))
 
 
 # --- answering ----------------------------------------------------------------------------------
@@ -197,14 +184,14 @@ async def _after(
     if step.finished and attempt is not None:
         await answer_query(
             update,
-            render("exam_refusal", reason=Refusal.TIME_UP.value)
-            if step.refusal is Refusal.TIME_UP
+            refusal_text(exams.refused(Reason.TIME_UP))
+            if step.refusal is Reason.TIME_UP
             else None,
         )
-        await _finished(update, context, attempt, auto=step.refusal is Refusal.TIME_UP)
+        await _finished(update, context, attempt, auto=step.refusal is Reason.TIME_UP)
         return
     if step.refusal is not None or view is None:
-        await refuse(update, step)
+        await refuse(update, exams.refused(step.refusal or Reason.STALE))
         return
     await answer_query(update)
     if practice_next:
@@ -213,7 +200,7 @@ async def _after(
         await query.edit_message_reply_markup(None)
         await reply(update, question_text(view), question_markup(view))
         return
-    await _edit(update, question_text(view), question_markup(view))
+    await edit_pressed(update, question_text(view), question_markup(view))
 
 
 async def _finished(update: Update, context: Context, attempt: Attempt, *, auto: bool) -> None:
@@ -283,7 +270,7 @@ async def _checked_view(update: Update, context: Context) -> QuestionView | None
     aid, pos = _ints(update)
     step, view = _act(update, context, exams.check, aid, pos)
     if view is not None and view.mode != "exam":
-        step, view = Step(step.attempt, Refusal.STALE), None
+        step, view = Step(step.attempt, Reason.STALE), None
     if view is None:
         await _after(update, context, (step, None))
     return view
@@ -295,7 +282,7 @@ async def sheet(update: Update, context: Context) -> None:
     if view is None:
         return
     await answer_query(update)
-    await _edit(update, render("exam_sheet", v=view), sheet_markup(view))
+    await edit_pressed(update, render("exam_sheet", v=view), sheet_markup(view))
 
 
 async def ask_submit(update: Update, context: Context) -> None:
@@ -315,7 +302,7 @@ async def ask_submit(update: Update, context: Context) -> None:
         ]
     )
     await answer_query(update)
-    await _edit(update, render("exam_submit_confirm", v=view), markup)
+    await edit_pressed(update, render("exam_submit_confirm", v=view), markup)
 
 
 async def submit(update: Update, context: Context) -> None:

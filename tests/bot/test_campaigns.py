@@ -21,9 +21,9 @@ from bot.campaigns import services as svc
 from bot.campaigns.cli import run_campaign_command
 from bot.campaigns.exports import CHART_KEY, chart_pngs, workbook_bytes
 from bot.campaigns.results import pseudonym, raw_votes, tally
-from bot.campaigns.services import Refusal
 from bot.campaigns.spec import BallotSpec, CampaignSpec, load_definition, load_definition_bytes
 from bot.db import create_tables, make_engine
+from bot.kit.refusal import Refusal
 from bot.models import (
     Broadcast,
     Campaign,
