@@ -14,7 +14,7 @@ from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 from bot.config import Settings
-from bot.db import create_tables, make_engine
+from bot.db import make_engine
 from bot.features import load_features
 from bot.kit import App, BotData, Context, Registration
 from bot.ratelimit import BotRateLimiter
@@ -95,7 +95,6 @@ def build_application(
     # Opt in to PTB's timedelta durations (RetryAfter.retry_after); the int form is deprecated.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     engine = engine or make_engine(settings.database_url)
-    create_tables(engine)
     builder = (
         ApplicationBuilder()
         .token(token or OFFLINE_TOKEN)

@@ -166,6 +166,27 @@ def cmd_exam(args: argparse.Namespace) -> int:
     return run_exam_command(_settings(), args)
 
 
+def cmd_db(args: argparse.Namespace) -> int:
+    """db upgrade | db current: the database schema (Alembic revisions)."""
+    from bot.db import make_engine
+    from bot.schema import current_revision, head_revision, upgrade
+
+    settings = _settings()
+    _logging(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        if args.db_command == "upgrade":
+            before, after = upgrade(engine)
+            print(f"数据库结构：{before or '空'} → {after}（最新）")
+            return 0
+        current, head = current_revision(engine), head_revision()
+        state = "最新" if current == head else f"需要升级到 {head}：python -m bot db upgrade"
+        print(f"{current or '无'}（{state}）")
+        return 0
+    finally:
+        engine.dispose()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """All subcommands of python -m bot."""
     parser = argparse.ArgumentParser(prog="python -m bot", description="食安助手")
@@ -218,6 +239,12 @@ def build_parser() -> argparse.ArgumentParser:
     eexp.add_argument("--filter", default="", help="与 /exam_results 相同的筛选词")
     esub.add_parser("import-bank", help="从 xlsx/CSV 导入官方题库").add_argument("file")
     exam.set_defaults(func=cmd_exam)
+
+    db = sub.add_parser("db", help="数据库结构：upgrade / current")
+    dsub = db.add_subparsers(dest="db_command", required=True)
+    dsub.add_parser("upgrade", help="升级到最新版本")
+    dsub.add_parser("current", help="显示当前版本")
+    db.set_defaults(func=cmd_db)
 
     sandbox = sub.add_parser("sandbox", help="离线 Bot API 模拟器")
     ssub = sandbox.add_subparsers(dest="sandbox_command", required=True)

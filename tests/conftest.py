@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
@@ -30,6 +31,16 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test sees the developer's .env or environment settings."""
     for name in SETTING_NAMES:
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """A command run in a test (python -m bot ...) sets up logging; the next test starts clean."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def make_settings(**overrides: object) -> Settings:

@@ -13,9 +13,10 @@ from bot.campaigns.exports import export_files
 from bot.campaigns.services import create_campaign, list_campaigns
 from bot.campaigns.spec import load_definition
 from bot.config import Settings
-from bot.db import create_tables, make_engine, session_scope
+from bot.db import make_engine, session_scope
 from bot.models import Campaign, as_utc, utcnow
 from bot.render import label
+from bot.schema import prepare
 from bot.users import audit
 from knowledge.yamlfile import DataError
 
@@ -82,7 +83,7 @@ def export(session: Session, settings: Settings, campaign_id: int, out: Path) ->
 def run_campaign_command(settings: Settings, args: argparse.Namespace) -> int:
     """Dispatch `python -m bot campaign ...`."""
     engine = make_engine(settings.database_url)
-    create_tables(engine)
+    prepare(engine)
     try:
         with session_scope(engine) as session:
             if args.campaign_command == "create":

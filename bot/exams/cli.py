@@ -11,10 +11,11 @@ from pathlib import Path
 from sqlmodel import Session
 
 from bot.config import Settings
-from bot.db import create_tables, make_engine, session_scope
+from bot.db import make_engine, session_scope
 from bot.exams.bank import import_sheet, load_exam_bank
 from bot.exams.exports import build_report, workbook_bytes
 from bot.exams.stats import parse_filter
+from bot.schema import prepare
 
 __all__ = ["run_exam_command"]
 
@@ -27,7 +28,7 @@ def _say(text: str, *, error: bool = False) -> None:
 def _session(settings: Settings) -> Iterator[Session]:
     """A session on the configured database, disposed of afterwards."""
     engine = make_engine(settings.database_url)
-    create_tables(engine)
+    prepare(engine)
     try:
         with session_scope(engine) as session:
             yield session

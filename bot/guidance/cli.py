@@ -10,9 +10,10 @@ from pathlib import Path
 from sqlmodel import col, select
 
 from bot.config import Settings
-from bot.db import create_tables, make_engine, session_scope
+from bot.db import make_engine, session_scope
 from bot.guidance.statutes import import_statute
 from bot.models import Statute, StatuteArticle
+from bot.schema import prepare
 from knowledge.loader import Entry, load_entries
 from knowledge.quiz import SECTORS, TYPES, Question, load_bank
 from knowledge.statutes import parse_statute_file
@@ -30,7 +31,7 @@ def _imported_articles(settings: Settings) -> tuple[dict[str, set[int]], dict[st
     of the same statute (the superseded 2021 食品安全法, say) proves nothing about it.
     """
     engine = make_engine(settings.database_url)
-    create_tables(engine)
+    prepare(engine)
     with session_scope(engine) as session:
         rows = session.exec(
             select(
@@ -108,7 +109,7 @@ def collect_stats(settings: Settings) -> dict[str, object]:
             by_sector[s] += 1
             by_sector_type[s][q.type] += 1
     engine = make_engine(settings.database_url)
-    create_tables(engine)
+    prepare(engine)
     with session_scope(engine) as session:
         statutes = [
             {
@@ -155,7 +156,7 @@ def stats(settings: Settings, *, as_json: bool) -> int:
 def import_files(settings: Settings, paths: list[Path]) -> int:
     """Parse and store each file; one bad file does not stop the others."""
     engine = make_engine(settings.database_url)
-    create_tables(engine)
+    prepare(engine)
     failed = 0
     for path in paths:
         try:

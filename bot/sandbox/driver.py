@@ -85,7 +85,11 @@ class Driver:
     async def start(self) -> None:
         """Build and start the bot the way run_polling does, minus the updater."""
         from bot.app import build_application
+        from bot.db import create_tables, make_engine
 
+        if self._engine is None:  # offline: the tables as the models are (no migrations)
+            self._engine = make_engine(self.settings.database_url)
+            create_tables(self._engine)
         app = build_application(
             self.settings,
             request=SandboxRequest(self.emulator),

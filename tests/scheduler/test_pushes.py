@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from bot.config import Settings
-from bot.db import make_engine
+from bot.db import create_tables, make_engine
 from bot.models import Broadcast, ScheduledPush, utcnow
 from bot.sandbox.driver import Driver
 from scheduler.pushes import schedule_pushes, send_push
@@ -54,7 +54,9 @@ def settings() -> Settings:
 @pytest.fixture
 def engine(tmp_path: Path) -> Engine:
     # A file, not memory: a restart disposes the engine and must find the rows again.
-    return make_engine(f"sqlite:///{tmp_path}/pushes.db")
+    engine = make_engine(f"sqlite:///{tmp_path}/pushes.db")
+    create_tables(engine)
+    return engine
 
 
 @pytest.fixture
