@@ -44,7 +44,7 @@ from bot.sandbox.driver import Driver  # noqa: E402
 from bot.sandbox.emulator import BotApiEmulator  # noqa: E402
 from bot.sandbox.files import UploadedFile  # noqa: E402
 from bot.sandbox.limits import Limits  # noqa: E402
-from scheduler.broadcast import launch  # noqa: E402
+from scheduler.broadcasts import launch  # noqa: E402
 
 ADMIN = 900001
 FIRST_ID = 10_000_000

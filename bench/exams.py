@@ -38,16 +38,14 @@ from sqlalchemy.engine import Engine  # noqa: E402
 from sqlmodel import col, select  # noqa: E402
 from telegram import Update  # noqa: E402
 
-import handlers  # noqa: E402
 from bot import exam_issue  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.db import create_tables, make_engine, session_scope  # noqa: E402
-from bot.exam_bank import Bank, load_exam_bank  # noqa: E402
-from bot.exam_paper import default_paper  # noqa: E402
+from bot.exams.bank import Bank, load_exam_bank  # noqa: E402
+from bot.exams.paper import default_paper  # noqa: E402
 from bot.models import Attempt, AttemptItem, Exam, utcnow  # noqa: E402
 from bot.sandbox.driver import Driver  # noqa: E402
 from bot.sandbox.limits import Limits  # noqa: E402
-from handlers import exams as exams_module  # noqa: E402
 
 INSPECTOR = 900002
 FIRST_CANDIDATE = 20_000_000
@@ -184,8 +182,6 @@ async def main(
     """Both runs on one SQLite file, as the bot runs by default."""
     began = time.perf_counter()
     logging.basicConfig(level=logging.ERROR)  # a saturated loop makes APScheduler complain
-    if exams_module not in handlers.FEATURE_MODULES:
-        handlers.FEATURE_MODULES = (*handlers.FEATURE_MODULES, exams_module)
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'bench.db'}"
         settings = Settings(_env_file=None, database_url=url, inspector_user_ids=[INSPECTOR])

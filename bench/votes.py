@@ -35,8 +35,8 @@ sys.path.insert(0, str(ROOT))
 from sqlmodel import SQLModel  # noqa: E402
 
 from bot import campaigns as svc  # noqa: E402
-from bot.campaign_results import tally  # noqa: E402
-from bot.campaign_spec import BallotSpec, CampaignSpec  # noqa: E402
+from bot.campaigns.results import tally  # noqa: E402
+from bot.campaigns.spec import BallotSpec, CampaignSpec  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.db import create_tables, make_engine, session_scope  # noqa: E402
 from bot.models import utcnow  # noqa: E402

@@ -4,61 +4,75 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+import random
+from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy.engine import Engine
-from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 from bot.config import Settings
-from bot.context import BotData, Context
-from bot.db import create_tables, make_engine
+from bot.db import make_engine
 from bot.features import load_features
+from bot.kit import App, BotData, Context, Registration
 from bot.ratelimit import BotRateLimiter
 from bot.users import Roles
 
-__all__ = ["OFFLINE_TOKEN", "build_application", "command_menu"]
+__all__ = ["OFFLINE_TOKEN", "build_application", "registrations"]
 
 logger = logging.getLogger(__name__)
 
 # The sandbox accepts any well-formed token; this one is used when none is configured.
 OFFLINE_TOKEN = "123456789:OFFLINE-SANDBOX-TOKEN-0000000000000"
 
-App = Application[Any, Context, dict[Any, Any], dict[Any, Any], BotData, Any]
+
+def registrations() -> tuple[Registration, ...]:
+    """Every feature, in the order its handlers are tried and its start-up work is done."""
+    from handlers import broadcasts, campaigns, exams, guidance, staff, tips
+
+    return (
+        # Command menus first: they are what a person sees before anything else runs.
+        staff.REGISTRATION,
+        guidance.REGISTRATION,
+        campaigns.REGISTRATION,
+        # Tips before broadcasts: its start-up resumes broadcasts interrupted by a stop.
+        tips.REGISTRATION,
+        broadcasts.REGISTRATION,
+        exams.REGISTRATION,
+    )
 
 
-def command_menu(bot_data: BotData, roles: set[str]) -> list[BotCommand]:
-    """The slash-command menu for someone holding these roles (always includes 'user')."""
-    commands = [BotCommand("menu", "主菜单"), BotCommand("help", "使用帮助")]
-    for feature in bot_data.features:
-        for cmd in feature.commands:
-            if cmd.role in roles:
-                commands.append(BotCommand(cmd.name, cmd.help[:256]))
-    commands.append(BotCommand("profile", "修改经营类型"))
-    return commands[:100]
+def _register(app: App, features: tuple[Registration, ...]) -> None:
+    """Add all handlers; the order inside group 0 matters, see the comments."""
+    from handlers import errors, fallback, start, tracking
+
+    data = app.bot_data
+    # group -1 sees every update first and never stops it: user rows and block tracking.
+    app.add_handlers(tracking.HANDLERS, group=-1)
+    # /start, /help, /menu, /profile before the features so their commands always win.
+    app.add_handlers(start.HANDLERS)
+    for feature in features:
+        # Commands and buttons of each feature; free text comes later.
+        app.add_handlers(feature.handlers)
+        data.deep_links.update(feature.deep_links)
+        data.menu_actions.update(feature.menu_actions)
+        data.startup_hooks.extend(feature.startup)
+        data.text_interceptors.extend(feature.text_inputs)
+    # Free text is a question: after every command and every feature's buttons.
+    for feature in features:
+        app.add_handlers(feature.text_handlers)
+    # Unknown commands, non-text messages and stale buttons: last.
+    app.add_handlers(fallback.HANDLERS)
+    app.add_error_handler(errors.error_handler)
 
 
 async def _post_init(app: App) -> None:
-    data = app.bot_data
-    await app.bot.set_my_commands(command_menu(data, {"user"}), scope=BotCommandScopeDefault())
-    staff: dict[int, set[str]] = {}
-    for uid in data.settings.inspector_user_ids:
-        staff.setdefault(uid, {"user"}).add("inspector")
-    for uid in data.settings.admin_user_ids:
-        staff.setdefault(uid, {"user"}).update({"inspector", "admin"})
-    for uid, roles in staff.items():
-        try:
-            await app.bot.set_my_commands(
-                command_menu(data, roles), scope=BotCommandScopeChat(uid)
-            )
-        except TelegramError as exc:  # staff who never opened the bot have no chat yet
-            logger.info("Staff command menu for %s not set: %s", uid, exc)
-    from scheduler.setup import on_startup
-
-    await on_startup(app)
+    """Each feature's start-up work: jobs live in memory, so they are re-created from rows."""
+    for work in app.bot_data.startup_hooks:
+        await work(app)
+        logger.info("Start-up work %s done", getattr(work, "__qualname__", work))
 
 
 async def _post_shutdown(app: App) -> None:
@@ -71,23 +85,23 @@ def build_application(
     request: BaseRequest | None = None,
     engine: Engine | None = None,
     token: str | None = None,
+    clock: Callable[[], datetime] | None = None,
+    rng: random.Random | None = None,
 ) -> App:
     """Build the Application: HTML + Asia/Shanghai defaults, rate limiter, typed bot_data."""
-    from handlers import register
     from knowledge import default_index
     from knowledge.tips import load_tips
 
     # Opt in to PTB's timedelta durations (RetryAfter.retry_after); the int form is deprecated.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     engine = engine or make_engine(settings.database_url)
-    create_tables(engine)
     builder = (
         ApplicationBuilder()
         .token(token or OFFLINE_TOKEN)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_base_url.replace("/bot", "/file/bot"))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
-        .context_types(ContextTypes(bot_data=BotData))
+        .context_types(ContextTypes(context=Context, bot_data=BotData))
         .rate_limiter(
             BotRateLimiter(overall_max_rate=settings.telegram_flood_limit, max_retries=3)
         )
@@ -101,9 +115,12 @@ def build_application(
     data = app.bot_data
     data.settings = settings
     data.engine = engine
+    data.clock = clock or data.clock
+    data.rng = rng or data.rng
     data.roles = Roles(frozenset(settings.admin_user_ids), frozenset(settings.inspector_user_ids))
     data.knowledge = default_index()
     data.tips = load_tips()  # a broken tip template stops start-up here, naming the file
-    enabled = register(app)
-    data.features = load_features(enabled)
+    features = registrations()
+    _register(app, features)
+    data.features = load_features(frozenset(f.section for f in features))
     return app

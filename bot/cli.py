@@ -114,7 +114,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_kb(args: argparse.Namespace) -> int:
     """kb check | stats | import."""
-    from bot import kbtools
+    from bot.guidance import cli as kbtools
 
     settings = _settings()
     if args.kb_command == "check":
@@ -163,16 +163,37 @@ def cmd_calendar(args: argparse.Namespace) -> int:
 
 def cmd_campaign(args: argparse.Namespace) -> int:
     """你点我检 campaigns from the command line."""
-    from bot.campaign_cli import run_campaign_command
+    from bot.campaigns.cli import run_campaign_command
 
     return run_campaign_command(_settings(), args)
 
 
 def cmd_exam(args: argparse.Namespace) -> int:
     """抽考 records."""
-    from bot.exam_cli import run_exam_command
+    from bot.exams.cli import run_exam_command
 
     return run_exam_command(_settings(), args)
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    """db upgrade | db current: the database schema (Alembic revisions)."""
+    from bot.db import make_engine
+    from bot.schema import current_revision, head_revision, upgrade
+
+    settings = _settings()
+    _logging(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        if args.db_command == "upgrade":
+            before, after = upgrade(engine)
+            print(f"数据库结构：{before or '空'} → {after}（最新）")
+            return 0
+        current, head = current_revision(engine), head_revision()
+        state = "最新" if current == head else f"需要升级到 {head}：python -m bot db upgrade"
+        print(f"{current or '无'}（{state}）")
+        return 0
+    finally:
+        engine.dispose()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -227,6 +248,12 @@ def build_parser() -> argparse.ArgumentParser:
     eexp.add_argument("--filter", default="", help="与 /exam_results 相同的筛选词")
     esub.add_parser("import-bank", help="从 xlsx/CSV 导入官方题库").add_argument("file")
     exam.set_defaults(func=cmd_exam)
+
+    db = sub.add_parser("db", help="数据库结构：upgrade / current")
+    dsub = db.add_subparsers(dest="db_command", required=True)
+    dsub.add_parser("upgrade", help="升级到最新版本")
+    dsub.add_parser("current", help="显示当前版本")
+    db.set_defaults(func=cmd_db)
 
     sandbox = sub.add_parser("sandbox", help="离线 Bot API 模拟器")
     ssub = sandbox.add_subparsers(dest="sandbox_command", required=True)

@@ -26,6 +26,10 @@ __all__ = [
 ]
 
 TEMPLATES = Path(__file__).parent / "templates"
+# Shared sentences sit in templates/; each feature keeps its own in templates/<feature>/.
+# Names are unique across the folders (tests/bot/test_render.py checks), so render("answer")
+# needs no folder.
+FEATURE_FOLDERS = ("guidance", "campaigns", "exams", "tips", "broadcasts", "staff")
 MAX_TEXT = 4096
 _DIGITS = "零一二三四五六七八九"
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -77,7 +81,7 @@ def cite_groups(citations: Iterable[Citation]) -> list[tuple[Source, list[int]]]
 def environment() -> Environment:
     """The one Environment: autoescape on, undefined names fail loudly."""
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
+        loader=FileSystemLoader([TEMPLATES, *(TEMPLATES / f for f in FEATURE_FOLDERS)]),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -88,6 +92,7 @@ def environment() -> Environment:
     env.filters["cn_date"] = _cn_date
     env.filters["pct"] = _pct
     env.filters["cite_groups"] = cite_groups
+    env.globals["label"] = label
     return env
 
 
@@ -99,19 +104,20 @@ def render(template: str, /, **context: Any) -> str:
 @cache
 def _labels() -> dict[str, str]:
     labels: dict[str, str] = {}
-    # labels.yaml is shared; each feature may keep its own labels_<feature>.yaml.
-    for path in sorted(TEMPLATES.glob("labels*.yaml")):
+    # templates/labels.yaml is shared; each feature keeps its own templates/<feature>/labels.yaml.
+    paths = [TEMPLATES / "labels.yaml", *(TEMPLATES / f / "labels.yaml" for f in FEATURE_FOLDERS)]
+    for path in (p for p in paths if p.is_file()):
         with path.open(encoding="utf-8") as fh:
             data = yaml.safe_load(fh) or {}
         for key, value in data.items():
             if str(key) in labels:
-                raise ValueError(f"{path.name}: label {key!r} is defined twice")
+                raise ValueError(f"{path}: label {key!r} is defined twice")
             labels[str(key)] = str(value)
     return labels
 
 
 def label(key: str, **fmt: Any) -> str:
-    """A short button label from templates/labels.yaml (plain text, never HTML)."""
+    """A short button label from a labels.yaml (plain text, never HTML)."""
     text = _labels()[key]
     return text.format(**fmt) if fmt else text
 

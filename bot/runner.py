@@ -11,6 +11,8 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.app import build_application
 from bot.config import Settings
+from bot.db import make_engine
+from bot.schema import SchemaOutdated, prepare
 
 __all__ = ["run"]
 
@@ -21,7 +23,14 @@ def run(settings: Settings, *, webhook: bool) -> int:
     """Run until SIGINT/SIGTERM (PTB stops the updater, finishes handlers, then shuts down)."""
     token = settings.require_token()
     hook = settings.require_webhook() if webhook else None
-    app = build_application(settings, token=token)
+    engine = make_engine(settings.database_url)
+    try:
+        prepare(engine)
+    except SchemaOutdated as exc:
+        engine.dispose()
+        print(f"错误：{exc}", file=sys.stderr)
+        return 1
+    app = build_application(settings, token=token, engine=engine)
     # The token is a secret: log only the bot's public name once we know it.
     try:
         if hook is not None:

@@ -5,19 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.models import AuditLog, User, as_utc, utcnow
 from knowledge.vocab import business_types
 
 __all__ = [
+    "INSPECTOR",
     "Roles",
     "audit",
     "business_type_of",
-    "grant_role",
-    "list_role_holders",
     "mark_blocked",
-    "revoke_role",
     "set_business_type",
     "upsert_user",
 ]
@@ -96,34 +94,6 @@ def mark_blocked(session: Session, *, user_id: int, blocked: bool = True) -> Non
         user.blocked = blocked
         session.add(user)
         session.commit()
-
-
-def grant_role(session: Session, *, actor_id: int, user_id: int, role: str = INSPECTOR) -> bool:
-    """Grant a role to a known user; False when the user has never talked to the bot."""
-    user = session.get(User, user_id)
-    if user is None:
-        return False
-    user.roles = ",".join(sorted(user.role_set() | {role}))
-    session.add(user)
-    audit(session, actor_id=actor_id, action=f"grant:{role}", detail=str(user_id))
-    return True
-
-
-def revoke_role(session: Session, *, actor_id: int, user_id: int, role: str = INSPECTOR) -> bool:
-    """Revoke a granted role; False when the user did not hold it."""
-    user = session.get(User, user_id)
-    if user is None or role not in user.role_set():
-        return False
-    user.roles = ",".join(sorted(user.role_set() - {role}))
-    session.add(user)
-    audit(session, actor_id=actor_id, action=f"revoke:{role}", detail=str(user_id))
-    return True
-
-
-def list_role_holders(session: Session, role: str = INSPECTOR) -> list[User]:
-    """Users holding a granted role."""
-    users = session.exec(select(User).where(User.roles.contains(role))).all()  # type: ignore[attr-defined]
-    return [u for u in users if role in u.role_set()]
 
 
 def audit(session: Session, *, actor_id: int, action: str, detail: str = "") -> None:

@@ -8,12 +8,12 @@ from functools import wraps
 from typing import Any
 
 from sqlmodel import Session
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
-from bot.context import Context
 from bot.db import session_scope
-from bot.render import render, split_message
+from bot.kit import Context, answer_query, reply
+from bot.render import render
 
 __all__ = [
     "HandlerFn",
@@ -56,29 +56,6 @@ def keyboard(rows: Sequence[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMa
     """An inline keyboard, or None when there are no buttons."""
     rows = [list(r) for r in rows if r]
     return InlineKeyboardMarkup(rows) if rows else None
-
-
-async def reply(
-    update: Update,
-    text: str,
-    markup: InlineKeyboardMarkup | None = None,
-) -> Message | None:
-    """Send HTML to the update's chat, split at Telegram's limit; buttons on the last part."""
-    chat = update.effective_chat
-    if chat is None:
-        return None
-    parts = split_message(text)
-    sent: Message | None = None
-    for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        sent = await chat.send_message(part, reply_markup=markup if last else None)
-    return sent
-
-
-async def answer_query(update: Update, text: str | None = None, *, alert: bool = False) -> None:
-    """Answer the pressed button (Telegram shows a spinner until we do)."""
-    if update.callback_query is not None:
-        await update.callback_query.answer(text[:200] if text else None, show_alert=alert)
 
 
 def is_private(update: Update) -> bool:

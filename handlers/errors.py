@@ -7,7 +7,7 @@ import logging
 from telegram import Update
 from telegram.error import Forbidden
 
-from bot.context import Context
+from bot.kit import Context
 from bot.render import render
 
 __all__ = ["error_handler"]

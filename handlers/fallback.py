@@ -7,7 +7,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
-from bot.context import Context
+from bot.kit import Context
 from bot.render import render
 from handlers.common import answer_query, is_private, reply
 

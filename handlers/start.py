@@ -7,7 +7,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.context import Context
+from bot.kit import Context
 from bot.render import label, render
 from bot.users import business_type_of, set_business_type
 from handlers.common import answer_query, button, db, keyboard, reply, user_id

@@ -8,7 +8,7 @@ from telegram import ChatMemberUpdated, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import BaseHandler, ChatMemberHandler, TypeHandler
 
-from bot.context import Context
+from bot.kit import Context
 from bot.users import mark_blocked, upsert_user
 from handlers.common import db
 

@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 from bot.config import Settings
-from bot.db import create_tables, make_engine, session_scope
+from bot.db import make_engine, session_scope
+from bot.schema import prepare
 from scheduler.calendar import push_time
 from scheduler.tips_schedule import calendar_rows
 
@@ -19,7 +20,7 @@ def print_calendar(settings: Settings, year: int, *, as_json: bool) -> int:
         print("年份应在 1901-2099 之间（农历换算的范围）")
         return 2
     engine = make_engine(settings.database_url)
-    create_tables(engine)
+    prepare(engine)
     with session_scope(engine) as session:
         occasions = calendar_rows(session, year)
     engine.dispose()

@@ -6,12 +6,12 @@ import logging
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from bot.broadcasts import create_broadcast
-from bot.context import Context
+from bot.broadcasts.services import create_broadcast
 from bot.db import session_scope
-from bot.models import ScheduledPush, as_utc, utcnow
+from bot.kit import Context
+from bot.models import ScheduledPush, as_utc
 from bot.render import render
-from scheduler.broadcast import launch, resume_all
+from scheduler.broadcasts import launch, resume_all
 from scheduler.calendar import Occasion
 from scheduler.tips_schedule import (
     calendar_rows,
@@ -84,7 +84,7 @@ async def _push_job(context: Context) -> None:
 async def schedule_pushes(app: Any, *, now: datetime | None = None) -> None:
     """Extend the schedule, send what was missed while down (or drop it), register the rest."""
     settings = app.bot_data.settings
-    now = now or utcnow()
+    now = now or app.bot_data.clock()
     year = now.astimezone(settings.tz).year
     with session_scope(app.bot_data.engine) as session:
         ensure_schedule(

@@ -36,11 +36,11 @@ ballots:
 
 
 class Clock:
-    """The bot's notion of now (bot_data.extras["clock"]); tests move it, nobody sleeps."""
+    """The bot's notion of now (bot_data.clock); tests move it, nobody sleeps."""
 
     def __init__(self, driver: Driver, at: datetime = T0) -> None:
         self.at = at
-        driver.application.bot_data.extras["clock"] = self
+        driver.application.bot_data.clock = self
 
     def __call__(self) -> datetime:
         return self.at

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
@@ -29,6 +31,16 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test sees the developer's .env or environment settings."""
     for name in SETTING_NAMES:
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """A command run in a test (python -m bot ...) sets up logging; the next test starts clean."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def make_settings(**overrides: object) -> Settings:
@@ -62,13 +74,21 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture
-async def driver(settings: Settings, engine: Engine) -> AsyncIterator[Driver]:
+def app_clock() -> Callable[[], datetime] | None:
+    """The bot's clock (Context.now): real time, unless a test module overrides this fixture."""
+    return None
+
+
+@pytest.fixture
+async def driver(
+    settings: Settings, engine: Engine, app_clock: Callable[[], datetime] | None
+) -> AsyncIterator[Driver]:
     """The real Application on the in-process emulator; fails the test on any spec violation.
 
     A test acts faster than any person, so private chats tolerate longer bursts here; the global
     and group limits stay Telegram's. Flood behaviour itself is tested with the default Limits.
     """
-    bot = Driver(settings, engine=engine, limits=Limits(private_burst=50))
+    bot = Driver(settings, engine=engine, limits=Limits(private_burst=50), app_clock=app_clock)
     await bot.start()
     try:
         yield bot

@@ -16,16 +16,13 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-import handlers
 from bot.config import Settings
 from bot.db import create_tables, make_engine
-from bot.exam_bank import Bank, load_exam_bank
+from bot.exams.bank import Bank, load_exam_bank
 from bot.models import Attempt, AttemptItem, Exam
 from bot.sandbox.driver import Driver
 from bot.sandbox.emulator import BotApiEmulator
 from bot.sandbox.state import StoredMessage
-from handlers import exam_support
-from handlers import exams as exams_module
 
 # Real time, so that the jobs PTB schedules (at real deadlines) never fire during a test.
 T0 = datetime.now(UTC).replace(microsecond=0)
@@ -47,19 +44,16 @@ class FakeClock:
         return self.now
 
 
-@pytest.fixture(autouse=True, name="exams_registered")
-def exams_registered_fixture(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The feature module is registered (also before the lead wires it in handlers/__init__)."""
-    if exams_module not in handlers.FEATURE_MODULES:
-        monkeypatch.setattr(handlers, "FEATURE_MODULES", (*handlers.FEATURE_MODULES, exams_module))
-
-
 @pytest.fixture(name="clock")
-def clock_fixture(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    """Replace the handlers' clock with a controllable one."""
-    fake = FakeClock()
-    monkeypatch.setattr(exam_support, "utcnow", fake)
-    return fake
+def clock_fixture() -> FakeClock:
+    """A controllable clock for the bot."""
+    return FakeClock()
+
+
+@pytest.fixture(name="app_clock")
+def app_clock_fixture(clock: FakeClock) -> FakeClock:
+    """The bot under test (the driver fixture) runs on the controllable clock."""
+    return clock
 
 
 @pytest.fixture(name="bank")
@@ -75,7 +69,7 @@ def session_of(engine: Engine) -> Iterator[Session]:
 
 def seed_rng(driver: Driver, seed: int = 7) -> None:
     """Deterministic draws and codes for this driver's app."""
-    driver.application.bot_data.extras["exam_rng"] = random.Random(seed)
+    driver.application.bot_data.rng = random.Random(seed)
 
 
 def key_labels(engine: Engine, attempt_id: int, position: int, bank: Bank) -> list[int]:
@@ -126,7 +120,7 @@ def file_engine_fixture(tmp_path: Path) -> Iterator[Engine]:
 
 
 def new_driver(
-    settings: Settings, engine: Engine, emulator: BotApiEmulator | None = None
+    settings: Settings, engine: Engine, clock: FakeClock, emulator: BotApiEmulator | None = None
 ) -> Driver:
     """A bot process on this database (pass the first one's emulator for a restart)."""
-    return Driver(settings, engine=engine, emulator=emulator)
+    return Driver(settings, engine=engine, emulator=emulator, app_clock=clock)

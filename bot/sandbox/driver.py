@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import random
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +61,8 @@ class Driver:
         limits: Limits | None = None,
         clock: Clock | None = None,
         think_time: float = 2.0,
+        app_clock: Callable[[], datetime] | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         from bot.app import OFFLINE_TOKEN  # lazy: bot.app pulls in every feature
 
@@ -66,6 +70,8 @@ class Driver:
         self._engine = engine
         self.clock: Clock = clock or RealClock()
         self.think_time = think_time
+        self._app_clock = app_clock  # the bot's own clock (Context.now); real time if None
+        self._rng = rng
         self.emulator = emulator or BotApiEmulator(OFFLINE_TOKEN, limits=limits, clock=self.clock)
         self._app: Application[Any, Any, Any, Any, Any, Any] | None = None
 
@@ -79,9 +85,17 @@ class Driver:
     async def start(self) -> None:
         """Build and start the bot the way run_polling does, minus the updater."""
         from bot.app import build_application
+        from bot.db import create_tables, make_engine
 
+        if self._engine is None:  # offline: the tables as the models are (no migrations)
+            self._engine = make_engine(self.settings.database_url)
+            create_tables(self._engine)
         app = build_application(
-            self.settings, request=SandboxRequest(self.emulator), engine=self._engine
+            self.settings,
+            request=SandboxRequest(self.emulator),
+            engine=self._engine,
+            clock=self._app_clock,
+            rng=self._rng,
         )
         self._app = app
         await app.initialize()

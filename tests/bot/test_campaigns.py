@@ -15,16 +15,15 @@ from PIL import Image
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
-from bot import campaign_builder as builder
-from bot import campaign_votes as votes
-from bot import campaigns as svc
-from bot.broadcasts import progress
-from bot.campaign_cli import run_campaign_command
-from bot.campaign_export import CHART_KEY, chart_pngs, workbook_bytes
-from bot.campaign_results import pseudonym, raw_votes, tally
-from bot.campaign_spec import BallotSpec, CampaignSpec, load_definition, load_definition_bytes
-from bot.campaigns import Refusal
+from bot.broadcasts.services import progress
+from bot.campaigns import builder, votes
+from bot.campaigns import services as svc
+from bot.campaigns.cli import run_campaign_command
+from bot.campaigns.exports import CHART_KEY, chart_pngs, workbook_bytes
+from bot.campaigns.results import pseudonym, raw_votes, tally
+from bot.campaigns.spec import BallotSpec, CampaignSpec, load_definition, load_definition_bytes
 from bot.db import create_tables, make_engine
+from bot.kit.refusal import Refusal
 from bot.models import (
     Broadcast,
     Campaign,
@@ -34,7 +33,7 @@ from bot.models import (
     Vote,
     VoteDraft,
 )
-from bot.subscriptions import set_topic
+from bot.tips.subscriptions import set_topic
 from knowledge.yamlfile import DataError
 from tests.conftest import ADMIN, make_settings
 

@@ -5,7 +5,8 @@ from sqlmodel import Session, SQLModel
 
 from bot.db import create_tables, is_postgres, make_engine, session_scope
 from bot.models import User
-from bot.users import Roles, grant_role, mark_blocked, revoke_role, set_business_type, upsert_user
+from bot.staff.roles import grant_role, revoke_role
+from bot.users import Roles, mark_blocked, set_business_type, upsert_user
 
 
 def test_sqlite_file_gets_its_folder_wal_and_busy_timeout(tmp_path) -> None:

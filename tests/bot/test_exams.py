@@ -17,13 +17,14 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from sqlmodel import Session, col, select
 
-from bot import exam_issue, exams
 from bot.cli import main as cli_main
 from bot.db import create_tables, make_engine
-from bot.exam_bank import Bank, import_sheet, load_exam_bank
-from bot.exam_cli import run_exam_command
-from bot.exam_export import build_report, workbook_bytes
-from bot.exam_paper import (
+from bot.exams import issue as exam_issue
+from bot.exams import services as exams
+from bot.exams.bank import Bank, import_sheet, load_exam_bank
+from bot.exams.cli import run_exam_command
+from bot.exams.exports import build_report, workbook_bytes
+from bot.exams.paper import (
     Paper,
     PaperError,
     Section,
@@ -35,9 +36,16 @@ from bot.exam_paper import (
     score_answer,
     shortfall,
 )
-from bot.exam_stats import RecordFilter, by_sector, by_township, most_missed, parse_filter, records
-from bot.exam_views import result_of
-from bot.exams import Gate, Press, Refusal
+from bot.exams.services import Gate, Press, Reason
+from bot.exams.stats import (
+    RecordFilter,
+    by_sector,
+    by_township,
+    most_missed,
+    parse_filter,
+    records,
+)
+from bot.exams.views import result_of
 from bot.models import Attempt, AttemptItem, AuditLog, Exam, Mistake, as_utc
 from knowledge.quiz import ROLES, SECTORS, Question
 from tests.conftest import make_settings
@@ -302,7 +310,7 @@ def test_exam_answers_navigation_and_score(session: Session, bank: Bank) -> None
     assert session.get(Exam, exam.id).status == "submitted"
     # Once submitted: nothing more changes, and a second submit is refused.
     again = exams.submit(session, Press(attempt.id or 0, CANDIDATE, None, bank, now))
-    assert again.refusal is Refusal.CLOSED and not again.finished
+    assert again.refusal is Reason.CLOSED and not again.finished
 
 
 def test_pass_mark_is_inclusive(session: Session, bank: Bank) -> None:
@@ -325,17 +333,17 @@ def test_stale_double_and_foreign_presses(session: Session, bank: Bank) -> None:
     first = exams.choose(session, Press(aid, CANDIDATE, 0, bank, T0), option=0)
     assert first.refusal is None and attempt.current == 1
     double = exams.choose(session, Press(aid, CANDIDATE, 0, bank, T0), option=1)
-    assert double.refusal is Refusal.STALE
+    assert double.refusal is Reason.STALE
     assert _items(session, attempt)[0].chosen is not None
     assert _items(session, attempt)[1].chosen is None  # the double tap did not answer Q2
     foreign = exams.choose(session, Press(aid, 5002, 1, bank, T0), option=0)
-    assert foreign.refusal is Refusal.NOT_YOURS
+    assert foreign.refusal is Reason.NOT_YOURS
     missing = exams.choose(session, Press(aid + 99, CANDIDATE, 1, bank, T0), option=0)
-    assert missing.refusal is Refusal.MISSING
+    assert missing.refusal is Reason.MISSING
     out_of_range = exams.choose(session, Press(aid, CANDIDATE, 1, bank, T0), option=9)
-    assert out_of_range.refusal is Refusal.STALE
+    assert out_of_range.refusal is Reason.STALE
     far = exams.goto(session, Press(aid, CANDIDATE, 1, bank, T0), target=45)
-    assert far.refusal is Refusal.STALE
+    assert far.refusal is Reason.STALE
     # 多选 toggles are idempotent: setting an option on twice keeps it once.
     multiple = next(i for i in _items(session, attempt) if i.position == 20)
     exams.goto(session, Press(aid, CANDIDATE, 1, bank, T0), target=20)
@@ -358,12 +366,12 @@ def test_deadline_refuses_answers_and_submits_once(session: Session, bank: Bank)
         is None
     )
     step = exams.choose(session, Press(aid, CANDIDATE, 0, bank, late), option=0)
-    assert step.refusal is Refusal.TIME_UP and step.finished
+    assert step.refusal is Reason.TIME_UP and step.finished
     assert _items(session, attempt)[0].chosen is None
     assert as_utc(attempt.submitted_at or T0) == late
     assert exams.finish_due(session, attempt_id=aid, bank=bank, now=late) is None
     again = exams.choose(session, Press(aid, CANDIDATE, 0, bank, late), option=0)
-    assert again.refusal is Refusal.CLOSED and not again.finished
+    assert again.refusal is Reason.CLOSED and not again.finished
 
 
 def test_finish_due_after_a_long_outage_counts_time_to_the_deadline(
@@ -463,9 +471,9 @@ def test_practice_reveals_once_and_feeds_the_mistakes_book(session: Session, ban
     q = bank.by_id[item.question_id]
     if q.type == "multiple":
         empty = exams.confirm(session, Press(attempt.id or 0, CANDIDATE, 0, bank, T0))
-        assert empty.refusal is Refusal.EMPTY
+        assert empty.refusal is Reason.EMPTY
     too_early = exams.next_question(session, Press(attempt.id or 0, CANDIDATE, 0, bank, T0))
-    assert too_early.refusal is Refusal.STALE
+    assert too_early.refusal is Reason.STALE
     for position in range(10):
         _answer_practice(session, bank, attempt, right=position >= 3)
     assert attempt.status == "submitted"
@@ -488,7 +496,7 @@ def test_practice_reveals_once_and_feeds_the_mistakes_book(session: Session, ban
     session.refresh(second)
     assert second.status == "abandoned"
     stale = exams.choose(session, Press(second.id or 0, CANDIDATE, 0, bank, T0), option=0)
-    assert stale.refusal is Refusal.CLOSED
+    assert stale.refusal is Reason.CLOSED
     assert third.status == "active"
 
 
@@ -497,7 +505,7 @@ def test_practice_cannot_be_answered_twice(session: Session, bank: Bank) -> None
     attempt = _practice(session, bank_judges, "retail", "director", 4)
     first = exams.choose(session, Press(attempt.id or 0, CANDIDATE, 0, bank_judges, T0), option=0)
     second = exams.choose(session, Press(attempt.id or 0, CANDIDATE, 0, bank_judges, T0), option=1)
-    assert first.revealed and second.refusal is Refusal.STALE
+    assert first.revealed and second.refusal is Reason.STALE
     assert _items(session, attempt)[0].chosen == "0"
 
 
@@ -738,7 +746,7 @@ def test_a_sitting_on_postgresql_is_submitted_once(pg_url: str, bank: Bank) -> N
                 assert stale is not None and stale.status == "active"
                 done = exams.submit(first, Press(aid, candidate, None, bank, T0))
                 late = exams.submit(second, Press(aid, candidate, None, bank, T0))
-            assert done.finished and not late.finished and late.refusal is Refusal.CLOSED
+            assert done.finished and not late.finished and late.refusal is Reason.CLOSED
             rows = records(first, RecordFilter(inspector_id=inspector), TZ)
             mine = [(r.candidate, r.score) for r in rows if r.code == exam.code]
             assert mine == [("张三", attempt.score)]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.render import chinese_number, label, render, split_message
+from bot.render import FEATURE_FOLDERS, TEMPLATES, chinese_number, label, render, split_message
 
 
 @pytest.mark.parametrize(
@@ -72,3 +72,11 @@ def test_citations_are_grouped_per_statute_in_order() -> None:
         ("sd-regulation", [15, 64]),
         ("fsl", [45, 126]),
     ]
+
+
+def test_template_names_are_unique_across_feature_folders() -> None:
+    """render() looks a name up in every folder, so one name must mean one file."""
+    folders = [TEMPLATES, *(TEMPLATES / f for f in FEATURE_FOLDERS)]
+    names = [p.name for folder in folders for p in folder.glob("*.html.j2")]
+    assert len(names) == len(set(names))
+    assert sorted(p.name for p in TEMPLATES.iterdir() if p.is_dir()) == sorted(FEATURE_FOLDERS)

@@ -340,7 +340,7 @@ async def test_admin_results_send_text_charts_and_workbook(driver: Driver) -> No
 async def test_startup_applies_missed_transitions_and_schedules_the_rest(
     driver: Driver, engine: Engine
 ) -> None:
-    from handlers.campaign_jobs import resume_campaigns
+    from scheduler.campaigns import resume_campaigns
 
     clock = Clock(driver)
     late = CAMPAIGN_YAML.format(rule="campaign", results="live")

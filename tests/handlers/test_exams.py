@@ -7,17 +7,17 @@ import json
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from bot.exam_paper import Paper
+from bot.exams.paper import Paper
 from bot.models import AuditLog, Exam
 from bot.render import label
 from bot.sandbox.driver import Driver
 from tests.conftest import ADMIN, INSPECTOR
 from tests.exam_helpers import (  # the *_fixture imports register fixtures
     FakeClock,
+    app_clock_fixture,  # noqa: F401
     attempt_of,
     clock_fixture,  # noqa: F401
     code_in,
-    exams_registered_fixture,  # noqa: F401
     session_of,
 )
 

@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, select
 
+from bot.guidance.statutes import import_statute
 from bot.models import Feedback, PendingQuestion, QuestionLog
 from bot.sandbox.driver import Driver
-from bot.statutes import import_statute
 from knowledge.statutes import parse_statute_file
 from tests.conftest import ADMIN
 

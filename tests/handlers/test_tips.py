@@ -11,7 +11,7 @@ from sqlmodel import Session, col, func, select
 from bot.models import Broadcast, CustomOccasion, ScheduledPush, utcnow
 from bot.sandbox.driver import Driver
 from bot.sandbox.state import StoredMessage
-from bot.subscriptions import topics_of
+from bot.tips.subscriptions import topics_of
 from tests.conftest import ADMIN
 from tests.scheduler.helpers import copies, wait_broadcast
 
@@ -22,10 +22,10 @@ OFF = ["⬜ 节日消费提示", "⬜ 你点我检活动", "⬜ 抽检结果公�
 REFUSAL = "这个命令只有管理员可以使用。"
 
 
-def on_day(monkeypatch: pytest.MonkeyPatch, year: int, month: int, day: int) -> None:
-    """What the handlers take for today (noon in Shanghai)."""
+def on_day(driver: Driver, year: int, month: int, day: int) -> None:
+    """What the bot takes for today (noon in Shanghai)."""
     moment = datetime(year, month, day, 4, tzinfo=UTC)
-    monkeypatch.setattr("handlers.tips.utcnow", lambda: moment)
+    driver.application.bot_data.clock = lambda: moment
 
 
 def topics(engine: Engine, uid: int) -> set[str]:
@@ -98,7 +98,7 @@ async def test_unsubscribe_switches_every_topic_off(driver: Driver, engine: Engi
 async def test_tips_shows_the_next_occasion_and_offers_to_subscribe(
     driver: Driver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    on_day(monkeypatch, 2026, 6, 10)
+    on_day(driver, 2026, 6, 10)
     [tip] = await driver.send(USER, "/tips")
     assert tip.text.startswith("2026年端午节食品安全消费提示")
     assert "6月19日是端午节" in tip.text
@@ -112,7 +112,7 @@ async def test_tips_shows_the_next_occasion_and_offers_to_subscribe(
 async def test_tips_during_an_occasion_shows_that_occasion(
     driver: Driver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    on_day(monkeypatch, 2026, 2, 17)  # 正月初一
+    on_day(driver, 2026, 2, 17)  # 正月初一
     [tip] = await driver.send(USER, "/tips")
     assert tip.text.startswith("2026年春节食品安全消费提示")
 
@@ -220,7 +220,7 @@ async def test_broadcast_cancel(driver: Driver, engine: Engine) -> None:
 async def test_tips_preview_and_send_with_confirmation(
     driver: Driver, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    on_day(monkeypatch, 2026, 6, 1)
+    on_day(driver, 2026, 6, 1)
     for uid in FANS:
         await subscribe_tips(driver, uid)
     [head, tip] = await driver.send(ADMIN, "/tips_preview 端午")

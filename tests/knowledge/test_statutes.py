@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from bot import kbtools
+from bot.guidance import cli as kbtools
+from bot.guidance.statutes import import_statute, list_statutes
 from bot.models import Statute, StatuteArticle
-from bot.statutes import import_statute, list_statutes
 from knowledge.statutes import ParsedStatute, cn_to_int, parse_statute, parse_statute_file
 from knowledge.vocab import sources
 from tests.conftest import make_settings

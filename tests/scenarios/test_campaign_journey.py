@@ -14,14 +14,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.app import OFFLINE_TOKEN
-from bot.campaign_export import CHART_KEY
+from bot.campaigns.exports import CHART_KEY
 from bot.config import Settings
 from bot.models import Campaign, Delivery, Vote, VoteChoice
 from bot.sandbox.driver import Driver, process_update
 from bot.sandbox.emulator import BotApiEmulator
 from bot.sandbox.limits import Limits
 from bot.sandbox.state import StoredMessage
-from bot.subscriptions import set_topic
+from bot.tips.subscriptions import set_topic
 from tests.campaign_support import (
     CAMPAIGN_YAML,
     Clock,

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from bot.config import Settings
-from bot.exam_bank import Bank
+from bot.exams.bank import Bank
 from bot.models import AttemptItem, AuditLog, Mistake, as_utc
 from bot.render import label
 from bot.sandbox.driver import Driver
@@ -17,12 +17,12 @@ from bot.sandbox.state import StoredMessage
 from tests.conftest import INSPECTOR
 from tests.exam_helpers import (  # the *_fixture imports register fixtures
     FakeClock,
+    app_clock_fixture,  # noqa: F401
     attempt_of,
     bank_fixture,  # noqa: F401
     clock_fixture,  # noqa: F401
     code_in,
     exam_by_code,
-    exams_registered_fixture,  # noqa: F401
     file_engine_fixture,  # noqa: F401
     key_labels,
     new_driver,
@@ -89,9 +89,11 @@ async def _answer(
     await driver.press(CANDIDATE, message, (0, index))
 
 
-async def _first_process(settings: Settings, engine: Engine) -> tuple[Driver, str]:
+async def _first_process(
+    settings: Settings, engine: Engine, clock: FakeClock
+) -> tuple[Driver, str]:
     """A bot on a database file: an exam is issued and started (the caller stops the bot)."""
-    first = new_driver(settings, engine)
+    first = new_driver(settings, engine, clock)
     await first.start()
     code = await _issue(first)
     await _open_and_start(first, code)
@@ -184,7 +186,7 @@ async def test_timer_auto_submits_across_a_restart(
     clock: FakeClock, settings: Settings, file_engine: Engine, bank: Bank
 ) -> None:
     engine = file_engine
-    first, code = await _first_process(settings, engine)
+    first, code = await _first_process(settings, engine, clock)
     attempt = attempt_of(engine, CANDIDATE)
     job_name = f"exam-submit-{attempt.id}"
     (job,) = first.application.job_queue.get_jobs_by_name(job_name)
@@ -195,7 +197,7 @@ async def test_timer_auto_submits_across_a_restart(
     await first.stop()
 
     # The bot restarts with 20 minutes left: the job is back, the candidate resumes.
-    second = new_driver(settings, engine, emulator=first.emulator)
+    second = new_driver(settings, engine, clock, emulator=first.emulator)
     await second.start()
     try:
         (job,) = second.application.job_queue.get_jobs_by_name(job_name)
@@ -237,12 +239,12 @@ async def test_deadline_passes_while_the_bot_is_down(
     clock: FakeClock, settings: Settings, file_engine: Engine, bank: Bank
 ) -> None:
     engine = file_engine
-    first, code = await _first_process(settings, engine)
+    first, code = await _first_process(settings, engine, clock)
     await _answer(first, engine, bank, 0)
     await first.stop()
     clock.advance(minutes=45)
-    second = new_driver(settings, engine, emulator=first.emulator)
-    await second.start()  # STARTUP submits at once
+    second = new_driver(settings, engine, clock, emulator=first.emulator)
+    await second.start()  # its start-up work submits at once
     try:
         attempt = attempt_of(engine, CANDIDATE)
         assert attempt.status == "submitted"

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
-from bot.broadcasts import create_broadcast
+from bot.broadcasts.services import create_broadcast
 from bot.db import create_tables, make_engine
 from bot.models import Delivery
 from bot.sandbox.clock import RealClock
@@ -25,7 +25,7 @@ from bot.sandbox.emulator import BotApiEmulator
 from bot.sandbox.http import serve
 from bot.sandbox.limits import Limits
 from bot.sandbox.state import StoredMessage
-from bot.subscriptions import set_topic
+from bot.tips.subscriptions import set_topic
 from bot.users import upsert_user
 
 pytestmark = pytest.mark.slow

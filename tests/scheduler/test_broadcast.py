@@ -19,14 +19,14 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select, update
 
-from bot import broadcasts as svc
+from bot.broadcasts import services as svc
 from bot.config import Settings
-from bot.db import make_engine, session_scope
+from bot.db import create_tables, make_engine, session_scope
 from bot.models import Broadcast, Delivery, Subscription, User, utcnow
 from bot.sandbox.driver import Driver
 from bot.sandbox.limits import Limits
-from scheduler import broadcast as engine_module
-from scheduler.broadcast import (
+from scheduler import broadcasts as engine_module
+from scheduler.broadcasts import (
     MAX_IN_FLIGHT,
     Pacer,
     in_quiet_hours,
@@ -304,6 +304,7 @@ async def test_shutdown_during_quiet_hours_is_prompt_and_resumable(
 ) -> None:
     quiet_around_now(settings)
     engine = make_engine(f"sqlite:///{tmp_path}/quiet.db")  # outlives the bot's shutdown
+    create_tables(engine)
     bot = Driver(settings, engine=engine, limits=Limits(global_per_second=300))
     await bot.start()
     bot.user(ADMIN)

@@ -1,8 +1,8 @@
 """Scheduled tip pushes on the real bot: the right local time, missed pushes, restarts, once only.
 
-schedule_pushes reads "now" from scheduler.pushes.utcnow at start-up, so these tests set that
-clock. The year is two years ahead of the real one: every job then lies in the real future and
-none fires by itself during a test.
+The bot runs on a clock these tests set (build_application's clock). The year is two years
+ahead of the real one: every job then lies in the real future and none fires by itself during
+a test.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from bot.config import Settings
-from bot.db import make_engine
+from bot.db import create_tables, make_engine
 from bot.models import Broadcast, ScheduledPush, utcnow
 from bot.sandbox.driver import Driver
 from scheduler.pushes import schedule_pushes, send_push
@@ -54,35 +54,38 @@ def settings() -> Settings:
 @pytest.fixture
 def engine(tmp_path: Path) -> Engine:
     # A file, not memory: a restart disposes the engine and must find the rows again.
-    return make_engine(f"sqlite:///{tmp_path}/pushes.db")
+    engine = make_engine(f"sqlite:///{tmp_path}/pushes.db")
+    create_tables(engine)
+    return engine
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Now:
-    now = Now(local(4, 20))
-    monkeypatch.setattr("scheduler.pushes.utcnow", now)
-    return now
+def clock() -> Now:
+    return Now(local(4, 20))
 
 
 class Bot:
     """The bot, restartable on the same database and the same emulator."""
 
-    def __init__(self, settings: Settings, engine: Engine) -> None:
+    def __init__(self, settings: Settings, engine: Engine, clock: Now) -> None:
         self.settings = settings
         self.engine = engine
-        self.driver = Driver(settings, engine=engine)
+        self.clock = clock
+        self.driver = Driver(settings, engine=engine, app_clock=clock)
 
     async def restart(self) -> Driver:
         emulator = self.driver.emulator
         await self.driver.stop()
-        self.driver = Driver(self.settings, engine=self.engine, emulator=emulator)
+        self.driver = Driver(
+            self.settings, engine=self.engine, emulator=emulator, app_clock=self.clock
+        )
         await self.driver.start()
         return self.driver
 
 
 @pytest.fixture
 async def bot(settings: Settings, engine: Engine, clock: Now) -> AsyncIterator[Bot]:
-    running = Bot(settings, engine)
+    running = Bot(settings, engine, clock)
     await running.driver.start()
     try:
         yield running

@@ -1,0 +1,101 @@
+"""The database schema, versioned by Alembic (bot/migrations/).
+
+`python -m bot db upgrade` brings a database to the latest revision and `db current` shows
+where it is. At start, `run` upgrades an embedded SQLite database itself (and logs it); a
+PostgreSQL database is shared by workers and upgraded by the operator, so `run` refuses to
+start on an outdated one and prints the command. create_all is left to tests and the offline
+chat. A database made by create_all before migrations existed holds exactly the first
+revision's tables: it is stamped with that revision, then upgraded.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection, Engine
+
+__all__ = [
+    "UPGRADE_COMMAND",
+    "SchemaOutdated",
+    "current_revision",
+    "head_revision",
+    "prepare",
+    "upgrade",
+]
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+FIRST_REVISION = "0001"
+UPGRADE_COMMAND = "python -m bot db upgrade"
+
+
+class SchemaOutdated(Exception):
+    """The database is behind the code and must be upgraded by the operator."""
+
+
+def _config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    """The latest revision the code knows."""
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def _revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _made_before_migrations(connection: Connection) -> bool:
+    tables = set(inspect(connection).get_table_names())
+    return "alembic_version" not in tables and "user" in tables
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The database's revision; None for an empty database (or one made before migrations)."""
+    with engine.connect() as connection:
+        return _revision(connection)
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Bring the database to the latest revision; (revision before, revision after)."""
+    with engine.begin() as connection:
+        before = _revision(connection)
+        config = _config(connection)
+        if before is None and _made_before_migrations(connection):
+            command.stamp(config, FIRST_REVISION)
+            before = FIRST_REVISION
+        command.upgrade(config, "head")
+        return before, _revision(connection) or ""
+
+
+def prepare(engine: Engine) -> None:
+    """Before the bot works on a database: SQLite is upgraded, PostgreSQL must be current."""
+    head = head_revision()
+    current = current_revision(engine)
+    if current == head:
+        return
+    if engine.dialect.name == "sqlite":
+        before, after = upgrade(engine)
+        if before == after:
+            logger.info("Database schema marked as revision %s (made before migrations)", after)
+        else:
+            logger.info("Database schema upgraded from %s to %s", before or "empty", after)
+        return
+    raise SchemaOutdated(
+        f"数据库结构不是最新版本（当前 {current or '无'}，需要 {head}）。"
+        f"请先运行：{UPGRADE_COMMAND}"
+    )

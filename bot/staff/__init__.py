@@ -1,0 +1,1 @@
+"""Staff: granted roles (bot/staff/roles.py); the audit log itself is core (bot/users.py)."""

@@ -1,0 +1,195 @@
+"""Admin broadcasts: /broadcast composes a draft row (its text, then who receives it), the
+engine in scheduler/broadcasts.py sends it; /broadcasts and /broadcast_cancel follow it up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+
+from bot.broadcasts import services as bc
+from bot.kit import Context
+from bot.models import Broadcast
+from bot.render import label, render
+from bot.tips.subscriptions import TOPICS, active_subscribers
+from bot.users import audit
+from handlers.common import (
+    answer_query,
+    args_text,
+    button,
+    db,
+    keyboard,
+    parse_int,
+    reply,
+    require_admin,
+    user_id,
+)
+from scheduler.broadcasts import launch
+
+__all__ = ["HANDLERS", "broadcast_text"]
+
+_KINDS = {
+    "admin": "群发",
+    "tip": "节日提示",
+    "campaign_announce": "活动宣传",
+    "campaign_publish": "结果公示",
+}
+_STATUSES = {
+    "draft": "草稿",
+    "queued": "排队中",
+    "running": "发送中",
+    "done": "已完成",
+    "cancelled": "已取消",
+}
+
+
+def _draft_of(session: Session, admin: int) -> Broadcast | None:
+    return session.exec(
+        select(Broadcast)
+        .where(Broadcast.created_by == admin, Broadcast.status == "draft")
+        .order_by(col(Broadcast.id).desc())
+    ).first()
+
+
+@require_admin
+async def broadcast_new(update: Update, context: Context) -> None:
+    """/broadcast — start composing; the next text becomes the message (kept as a draft row)."""
+    admin = user_id(update)
+    with db(context) as session:
+        draft = _draft_of(session, admin) or Broadcast(
+            kind="admin", text="", status="draft", created_by=admin, progress_chat_id=admin
+        )
+        draft.text = ""
+        session.add(draft)
+        session.commit()
+    await reply(update, render("broadcast_compose", id=draft.id))
+
+
+async def broadcast_text(update: Update, context: Context) -> bool:
+    """Text interceptor: an admin with an empty draft is writing the broadcast."""
+    uid = user_id(update)
+    if not context.bot_data.roles.is_admin(uid) or update.message is None:
+        return False
+    with db(context) as session:
+        draft = _draft_of(session, uid)
+        if draft is None or draft.text:
+            return False
+        text = update.message.text_html or ""
+        if len(text) > bc.MAX_TEXT:
+            await reply(update, render("broadcast_too_long", length=len(text), limit=bc.MAX_TEXT))
+            return True
+        draft.text = text
+        session.add(draft)
+        session.commit()
+    await _show_draft(update, context, draft)
+    return True
+
+
+async def _show_draft(update: Update, context: Context, draft: Broadcast) -> None:
+    with db(context) as session:
+        count = (
+            len(active_subscribers(session, draft.topic))
+            if draft.topic and draft.topic != "all"
+            else None
+        )
+    topics = [*TOPICS, "all"]
+    rows = [
+        [button(label("choose_topic", name=label(f"topic_{t}")), f"bc:topic:{draft.id}:{t}")]
+        for t in topics
+    ]
+    if draft.topic:
+        rows = [[button(label("send_now"), f"bc:go:{draft.id}")], *rows]
+    await reply(
+        update,
+        render(
+            "broadcast_preview",
+            b=draft,
+            topic_name=label(f"topic_{draft.topic}") if draft.topic else "",
+            count=count if count is not None else "全部",
+        ),
+    )
+    await reply(update, draft.text, keyboard(rows))
+
+
+@require_admin
+async def broadcast_topic(update: Update, context: Context) -> None:
+    """bc:topic:<id>:<topic> — choose who receives the draft."""
+    query = update.callback_query
+    assert query is not None and query.data
+    _, _, raw_id, topic = query.data.split(":")
+    with db(context) as session:
+        draft = session.get(Broadcast, parse_int(raw_id) or 0)
+        if (
+            draft is None
+            or draft.status != "draft"
+            or draft.created_by != user_id(update)
+            or topic not in (*TOPICS, "all")
+        ):
+            await answer_query(update, render("stale_button"), alert=True)
+            return
+        draft.topic = topic
+        session.add(draft)
+        session.commit()
+    await answer_query(update)
+    await _show_draft(update, context, draft)
+
+
+@require_admin
+async def broadcast_go(update: Update, context: Context) -> None:
+    """bc:go:<id> — confirmed: queue and launch."""
+    query = update.callback_query
+    assert query is not None and query.data
+    admin = user_id(update)
+    with db(context) as session:
+        draft = session.get(Broadcast, parse_int(query.data.split(":")[2]) or 0)
+        if (
+            draft is None
+            or draft.status != "draft"
+            or draft.created_by != admin
+            or not draft.topic
+        ):
+            await answer_query(update, render("stale_button"), alert=True)
+            return
+        draft.status = "queued"
+        session.add(draft)
+        session.commit()
+        audit(
+            session, actor_id=admin, action="broadcast:start", detail=f"#{draft.id} {draft.topic}"
+        )
+    await answer_query(update)
+    await query.edit_message_reply_markup(None)
+    await reply(update, render("broadcast_started", b=draft))
+    assert draft.id is not None
+    launch(context.application, draft.id)
+
+
+@require_admin
+async def broadcast_list(update: Update, context: Context) -> None:
+    """/broadcasts — recent broadcasts with their figures."""
+    with db(context) as session:
+        rows = bc.recent_broadcasts(session)
+    await reply(update, render("broadcast_list", rows=rows, kinds=_KINDS, statuses=_STATUSES))
+
+
+@require_admin
+async def broadcast_cancel(update: Update, context: Context) -> None:
+    """/broadcast_cancel <id> — stop a queued or running broadcast (or drop a draft)."""
+    number = parse_int(args_text(context))
+    with db(context) as session:
+        cancelled = bc.cancel_broadcast(session, number) if number else None
+        if cancelled is not None:
+            audit(
+                session, actor_id=user_id(update), action="broadcast:cancel", detail=f"#{number}"
+            )
+    await reply(update, render("broadcast_cancelled", b=cancelled, id=number or "?"))
+
+
+HANDLERS: list[BaseHandler[Update, Context, Any]] = [
+    CommandHandler("broadcast", broadcast_new),
+    CommandHandler("broadcasts", broadcast_list),
+    CommandHandler("broadcast_cancel", broadcast_cancel),
+    CallbackQueryHandler(broadcast_topic, pattern=r"^bc:topic:\d+:[a-z]+$"),
+    CallbackQueryHandler(broadcast_go, pattern=r"^bc:go:\d+$"),
+]

@@ -1,0 +1,109 @@
+"""Practice: /quiz (sector, role, 10 questions judged at once) and /mistakes (错题本)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+
+from bot.exams import services as exams
+from bot.exams.views import question_view
+from bot.kit import Context, refuse
+from bot.models import Attempt
+from bot.render import label, render
+from handlers.common import answer_query, button, db, keyboard, reply, user_id
+from handlers.exams.support import bank, question_markup, question_text
+from knowledge.quiz import ROLES, SECTORS
+
+__all__ = ["HANDLERS", "mistakes", "quiz"]
+
+MISTAKES_SHOWN = 10
+
+
+async def quiz(update: Update, context: Context) -> None:
+    """/quiz — choose the sector first."""
+    items = [button(name, f"exq:s:{key}") for key, name in SECTORS.items()]
+    rows = [items[i : i + 2] for i in range(0, len(items), 2)]
+    await reply(update, render("exam_quiz_sectors"), keyboard(rows))
+
+
+async def choose_sector(update: Update, context: Context) -> None:
+    """exq:s:<sector> — then the role."""
+    query = update.callback_query
+    assert query is not None and query.data
+    sector = query.data.split(":")[2]
+    if sector not in SECTORS:
+        await answer_query(update, render("stale_button"), alert=True)
+        return
+    rows = [[button(name, f"exq:r:{sector}:{key}") for key, name in ROLES.items()]]
+    await answer_query(update)
+    await query.edit_message_text(
+        render("exam_quiz_roles", sector=SECTORS[sector]), reply_markup=keyboard(rows)
+    )
+
+
+async def _first_question(update: Update, context: Context, attempt: Attempt) -> None:
+    with db(context) as session:
+        view = question_view(session, attempt, bank(context), context.now())
+    await reply(update, question_text(view), question_markup(view))
+
+
+async def start_round(update: Update, context: Context) -> None:
+    """exq:r:<sector>:<role> — a new 10-question round (the previous one's buttons go stale)."""
+    query = update.callback_query
+    assert query is not None and query.data
+    _, _, sector, role = query.data.split(":")
+    if sector not in SECTORS or role not in ROLES:
+        await answer_query(update, render("stale_button"), alert=True)
+        return
+    with db(context) as session:
+        attempt = exams.start_practice(
+            session,
+            user_id=user_id(update),
+            sector=sector,
+            role=role,
+            bank=bank(context),
+            rng=context.rng,
+            now=context.now(),
+        )
+    await answer_query(update)
+    await query.edit_message_reply_markup(None)
+    await _first_question(update, context, attempt)
+
+
+async def mistakes(update: Update, context: Context) -> None:
+    """/mistakes — the 错题本 and a button to practise it."""
+    with db(context) as session:
+        found = exams.open_mistakes(session, user_id(update), bank(context))
+    questions = [bank(context).by_id[m.question_id] for m in found[:MISTAKES_SHOWN]]
+    markup = keyboard(
+        [[button(label("mistakes_start", count=len(found)), "exq:m")]] if found else []
+    )
+    await reply(update, render("exam_mistakes", total=len(found), questions=questions), markup)
+
+
+async def start_review(update: Update, context: Context) -> None:
+    """exq:m — a round of up to 10 questions from the 错题本."""
+    with db(context) as session:
+        attempt = exams.start_review(
+            session,
+            user_id=user_id(update),
+            bank=bank(context),
+            rng=context.rng,
+            now=context.now(),
+        )
+    if attempt is None:
+        await refuse(update, exams.refused("no_mistakes"))
+        return
+    await answer_query(update)
+    await _first_question(update, context, attempt)
+
+
+HANDLERS: list[BaseHandler[Update, Context, Any]] = [
+    CommandHandler("quiz", quiz),
+    CommandHandler("mistakes", mistakes),
+    CallbackQueryHandler(choose_sector, pattern=r"^exq:s:[a-z]+$"),
+    CallbackQueryHandler(start_round, pattern=r"^exq:r:[a-z]+:[a-z]+$"),
+    CallbackQueryHandler(start_review, pattern=r"^exq:m$"),
+]

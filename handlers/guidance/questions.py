@@ -1,0 +1,337 @@
+"""政策问答: questions, answers with citations, 查看原文, feedback, the staff queue, /topics."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity, Update
+from telegram.error import Forbidden
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.guidance import services as guidance
+from bot.kit import Context
+from bot.models import QuestionLog
+from bot.render import label, render
+from bot.users import audit, business_type_of, mark_blocked
+from handlers.common import (
+    answer_query,
+    args_text,
+    button,
+    db,
+    keyboard,
+    parse_int,
+    reply,
+    require_admin,
+    user_id,
+)
+from knowledge.loader import Entry
+from knowledge.vocab import sources, topics
+
+__all__ = ["HANDLERS", "MENU_ACTIONS", "TEXT_HANDLERS"]
+
+TOPIC_PAGE = 8
+
+
+def _answer_markup(context: Context, entry: Entry, log_id: int) -> InlineKeyboardMarkup | None:
+    rows: list[list[InlineKeyboardButton]] = [
+        [button(label("source_text"), f"ans:src:{log_id}")],
+        [
+            button(label("helpful"), f"ans:fb:{log_id}:1"),
+            button(label("not_solved"), f"ans:fb:{log_id}:0"),
+        ],
+    ]
+    for other in context.bot_data.knowledge.related(entry, limit=3):
+        rows.append([button(label("related", question=other.question[:40]), f"ans:q:{other.id}")])
+    return keyboard(rows)
+
+
+def _leave_markup(log_id: int) -> InlineKeyboardMarkup | None:
+    return keyboard([[button(label("leave_question"), f"ans:leave:{log_id}")]])
+
+
+async def _answer(update: Update, context: Context, text: str) -> None:
+    uid = user_id(update)
+    index = context.bot_data.knowledge
+    with db(context) as session:
+        asked = guidance.ask(
+            session, index, user_id=uid, text=text, business_type=business_type_of(session, uid)
+        )
+    answered, several = asked.reply.answered, len(asked.reply.answered) > 1
+    for part, log_id in zip(answered, asked.log_ids, strict=False):
+        show = several or guidance.shows_question(part.text, part.entry, index.analyzer)
+        body = render("answer", entry=part.entry, chosen=show, asked_preview="")
+        await reply(update, body, _answer_markup(context, part.entry, log_id))
+    rest_log = asked.log_ids[-1]
+    if asked.reply.suggestions:
+        rows = [
+            [button(f"{i}. {h.entry.question[:50]}", f"ans:q:{h.entry.id}")]
+            for i, h in enumerate(asked.reply.suggestions, 1)
+        ]
+        rows.append([button(label("leave_question"), f"ans:leave:{rest_log}")])
+        rest = asked.reply.unanswered if answered else ""
+        body = render("suggestions", hits=asked.reply.suggestions, rest=rest)
+        await reply(update, body, keyboard(rows))
+    elif asked.reply.unanswered and answered:
+        body = render("no_answer_rest", rest=asked.reply.unanswered)
+        await reply(update, body, _leave_markup(rest_log))
+    elif not answered:
+        hint = "" if index.analyzer.has_cjk(text) else "请用中文提问。"
+        await reply(update, render("no_answer", hint=hint), _leave_markup(rest_log))
+
+
+async def question(update: Update, context: Context) -> None:
+    """Any text in a private chat is a question (an edited one is answered anew).
+
+    A feature waiting for typed input (an admin's draft, an exam candidate's name) gets the
+    text first through its text inputs (bot/kit.py Registration).
+    """
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    if update.message is not None:
+        for intercept in context.bot_data.text_interceptors:
+            if await intercept(update, context):
+                return
+    await _answer(update, context, message.text)
+
+
+async def ask_command(update: Update, context: Context) -> None:
+    """/ask <question>, mainly for groups."""
+    text = args_text(context)
+    if not text:
+        await reply(update, render("ask_usage"))
+        return
+    await _answer(update, context, text)
+
+
+async def group_mention(update: Update, context: Context) -> None:
+    """In groups, a message that mentions the bot is a question."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    mention = f"@{context.bot.username}"
+    mentions = message.parse_entities([MessageEntity.MENTION]).values()
+    if mention.lower() not in (m.lower() for m in mentions):
+        return
+    text = message.text.replace(mention, "").strip()
+    if text:
+        await _answer(update, context, text)
+    else:
+        await reply(update, render("group_hint", bot_username=context.bot.username))
+
+
+async def show_entry(update: Update, context: Context) -> None:
+    """ans:q:<entry_id> — show a chosen entry (suggestion, related question, topic list)."""
+    assert update.callback_query is not None and update.callback_query.data
+    entry = context.bot_data.knowledge.by_id.get(update.callback_query.data.split(":", 2)[2])
+    if entry is None:
+        await answer_query(update, render("stale_button"), alert=True)
+        return
+    await answer_query(update)
+    with db(context) as session:
+        log_id = guidance.choose_entry(session, user_id=user_id(update), entry=entry)
+    body = render("answer", entry=entry, chosen=True, asked_preview="")
+    await reply(update, body, _answer_markup(context, entry, log_id))
+
+
+async def show_source(update: Update, context: Context) -> None:
+    """ans:src:<log_id> — the cited articles' text, when the statute has been imported."""
+    assert update.callback_query is not None and update.callback_query.data
+    log_id = parse_int(update.callback_query.data.split(":")[2]) or 0
+    with db(context) as session:
+        log = session.get(QuestionLog, log_id) if log_id else None
+        entry = context.bot_data.knowledge.by_id.get(log.entry_id or "") if log else None
+        found = [(c, *guidance.find_article(session, c)) for c in entry.citations] if entry else []
+    if not found:
+        await answer_query(update, render("stale_button"), alert=True)
+        return
+    await answer_query(update)
+    await reply(update, render("articles", found=found, sources=sources()))
+
+
+async def feedback(update: Update, context: Context) -> None:
+    """ans:fb:<log_id>:<1|0> — 有用 / 没解决 from the asker."""
+    assert update.callback_query is not None and update.callback_query.data
+    _, _, raw_id, raw_flag = update.callback_query.data.split(":")
+    log_id, helpful = parse_int(raw_id) or 0, raw_flag == "1"
+    with db(context) as session:
+        ok = guidance.record_feedback(
+            session, log_id=log_id, user_id=user_id(update), helpful=helpful
+        )
+    if not ok:
+        await answer_query(update, render("stale_button"), alert=True)
+        return
+    await answer_query(update, render("feedback_thanks", helpful=helpful))
+    if not helpful:
+        await reply(update, render("feedback_thanks", helpful=False), _leave_markup(log_id))
+
+
+async def leave(update: Update, context: Context) -> None:
+    """ans:leave:<log_id> — queue the question for staff."""
+    assert update.callback_query is not None and update.callback_query.data
+    chat = update.effective_chat
+    log_id = parse_int(update.callback_query.data.split(":")[2]) or 0
+    with db(context) as session:
+        item = guidance.leave_question(
+            session, log_id=log_id, user_id=user_id(update), chat_id=chat.id if chat else 0
+        )
+    if item is None:
+        await answer_query(update, render("stale_button"), alert=True)
+        return
+    await answer_query(update)
+    await reply(update, render("left_question", item=item))
+
+
+async def list_topics(update: Update, context: Context) -> None:
+    """/topics — the topic buttons."""
+    index = context.bot_data.knowledge
+    rows = [
+        [button(f"{t}（{len(index.by_topic(t))}）", f"top:t:{i}:0")]
+        for i, t in enumerate(topics())
+        if index.by_topic(t)
+    ]
+    await reply(update, render("topics", total=len(index.entries)), keyboard(rows))
+
+
+async def topic_page(update: Update, context: Context) -> None:
+    """top:t:<topic>:<page> — one page of a topic's questions, edited in place."""
+    query = update.callback_query
+    assert query is not None and query.data
+    _, _, raw_topic, raw_page = query.data.split(":")
+    number, page = parse_int(raw_topic), parse_int(raw_page)
+    view = _topic_view(context, number, page) if number is not None and page is not None else None
+    if view is None:
+        await answer_query(update, render("stale_button"), alert=True)
+        return
+    await answer_query(update)
+    await query.edit_message_text(view[0], reply_markup=view[1])
+
+
+def _topic_view(
+    context: Context, number: int, page: int
+) -> tuple[str, InlineKeyboardMarkup | None] | None:
+    """One page of a topic's questions as (text, buttons); None for a page that is not there."""
+    names = topics()
+    entries = context.bot_data.knowledge.by_topic(names[number]) if number < len(names) else []
+    pages = max(1, math.ceil(len(entries) / TOPIC_PAGE))
+    if not entries or page >= pages:
+        return None
+    first = page * TOPIC_PAGE
+    shown = entries[first : first + TOPIC_PAGE]
+    rows = [[button(f"{first + i}. {e.question[:50]}", f"ans:q:{e.id}")]
+            for i, e in enumerate(shown, 1)]  # fmt: skip
+    nav = [button("⬅️", f"top:t:{number}:{page - 1}")] if page > 0 else []
+    if page + 1 < pages:
+        nav.append(button("➡️", f"top:t:{number}:{page + 1}"))
+    rows += [nav, [button(label("back_topics"), "top:list")]]
+    text = render("topic_entries", topic=names[number], count=len(entries), entries=shown,
+                  offset=first, page=page, pages=pages)  # fmt: skip
+    return text, keyboard(rows)
+
+
+async def back_to_topics(update: Update, context: Context) -> None:
+    """top:list — back to the topic buttons."""
+    await answer_query(update)
+    await list_topics(update, context)
+
+
+async def prompt_question(update: Update, context: Context) -> None:
+    """Main-menu 政策问答: explain how to ask."""
+    await reply(update, render("ask_prompt"))
+
+
+# --- staff ------------------------------------------------------------------------------------
+
+
+@require_admin
+async def pending(update: Update, context: Context) -> None:
+    """/pending — open questions left for staff."""
+    with db(context) as session:
+        items, total = guidance.list_pending(session)
+    await reply(update, render("pending_list", items=items, total=total))
+
+
+@require_admin
+async def reply_item(update: Update, context: Context) -> None:
+    """/reply <id> <text> — answer an item; the asker receives it."""
+    number, _, text = args_text(context).partition(" ")
+    item_id = parse_int(number)
+    if item_id is None or not text.strip():
+        await reply(update, render("bad_usage", usage="/reply 编号 回复内容", hint=""))
+        return
+    admin = user_id(update)
+    with db(context) as session:
+        item = guidance.reply_pending(session, item_id=item_id, admin_id=admin, text=text.strip())
+        if item is not None:
+            audit(session, actor_id=admin, action="pending:reply", detail=str(item_id))
+    delivered = False
+    if item is not None:
+        try:
+            await context.bot.send_message(item.chat_id, render("staff_reply", item=item))
+            delivered = True
+        except Forbidden:
+            with db(context) as session:
+                mark_blocked(session, user_id=item.user_id)
+    await reply(update, render("pending_done", item=item, item_id=item_id, delivered=delivered))
+
+
+@require_admin
+async def dismiss(update: Update, context: Context) -> None:
+    """/dismiss <id> — close an item without answering."""
+    item_id = parse_int(args_text(context))
+    if item_id is None:
+        await reply(update, render("bad_usage", usage="/dismiss 编号", hint=""))
+        return
+    admin = user_id(update)
+    with db(context) as session:
+        item = guidance.dismiss_pending(session, item_id=item_id, admin_id=admin)
+        if item is not None:
+            audit(session, actor_id=admin, action="pending:dismiss", detail=str(item_id))
+    await reply(update, render("pending_done", item=item, item_id=item_id, delivered=False))
+
+
+@require_admin
+async def pending_export(update: Update, context: Context) -> None:
+    """/pending_export — the whole queue as CSV."""
+    with db(context) as session:
+        data = guidance.export_pending_csv(session)
+    chat = update.effective_chat
+    if chat is not None:
+        await chat.send_document(data, filename="pending_questions.csv")
+
+
+@require_admin
+async def stats(update: Update, context: Context) -> None:
+    """/stats — most asked topics, unanswered and helpful rates."""
+    with db(context) as session:
+        figures = guidance.guidance_stats(session)
+    await reply(update, render("guidance_stats", s=figures))
+
+
+HANDLERS: list[BaseHandler[Update, Context, Any]] = [
+    CommandHandler("ask", ask_command),
+    CommandHandler("topics", list_topics),
+    CommandHandler("pending", pending),
+    CommandHandler("reply", reply_item),
+    CommandHandler("dismiss", dismiss),
+    CommandHandler("pending_export", pending_export),
+    CommandHandler("stats", stats),
+    CallbackQueryHandler(show_entry, pattern=r"^ans:q:[a-z0-9-]+$"),
+    CallbackQueryHandler(show_source, pattern=r"^ans:src:\d+$"),
+    CallbackQueryHandler(feedback, pattern=r"^ans:fb:\d+:[01]$"),
+    CallbackQueryHandler(leave, pattern=r"^ans:leave:\d+$"),
+    CallbackQueryHandler(topic_page, pattern=r"^top:t:\d+:\d+$"),
+    CallbackQueryHandler(back_to_topics, pattern=r"^top:list$"),
+]
+
+# Registered after every feature so that their own text handlers (drafts, answers) come first.
+TEXT_HANDLERS: list[BaseHandler[Update, Context, Any]] = [
+    MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, question),
+    MessageHandler(
+        filters.ChatType.GROUPS & filters.TEXT & filters.Entity(MessageEntity.MENTION),
+        group_mention,
+    ),
+]
+
+MENU_ACTIONS = {"menu_ask": prompt_question, "menu_topics": list_topics}

@@ -1,0 +1,17 @@
+"""Staff: granting and revoking the inspector role, and the command menus per role."""
+
+from __future__ import annotations
+
+from telegram.ext import CommandHandler
+
+from bot.kit import Registration
+from handlers.staff.roles import grant, publish_command_menus, revoke
+
+__all__ = ["REGISTRATION"]
+
+REGISTRATION = Registration(
+    name="staff",
+    section="exams",  # /help lists /grant and /revoke with 监督抽考, whose inspectors they make
+    handlers=(CommandHandler("grant", grant), CommandHandler("revoke", revoke)),
+    startup=(publish_command_menus,),
+)

@@ -1,0 +1,87 @@
+"""/grant and /revoke (admins make users inspectors) and each person's command menu."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram.error import TelegramError
+
+from bot.kit import App, BotData, Context
+from bot.render import render
+from bot.staff.roles import grant_role, list_role_holders, revoke_role
+from handlers.common import args_text, db, parse_int, reply, require_admin, user_id
+
+__all__ = ["command_menu", "grant", "publish_command_menus", "revoke"]
+
+logger = logging.getLogger(__name__)
+
+
+def command_menu(bot_data: BotData, roles: set[str]) -> list[BotCommand]:
+    """The slash-command menu for someone holding these roles (always includes 'user')."""
+    commands = [BotCommand("menu", "主菜单"), BotCommand("help", "使用帮助")]
+    for feature in bot_data.features:
+        for cmd in feature.commands:
+            if cmd.role in roles:
+                commands.append(BotCommand(cmd.name, cmd.help[:256]))
+    commands.append(BotCommand("profile", "修改经营类型"))
+    return commands[:100]
+
+
+async def publish_command_menus(app: App) -> None:
+    """Start-up: everyone's command menu, and each configured staff member's own."""
+    data = app.bot_data
+    await app.bot.set_my_commands(command_menu(data, {"user"}), scope=BotCommandScopeDefault())
+    staff: dict[int, set[str]] = {}
+    for uid in data.settings.inspector_user_ids:
+        staff.setdefault(uid, {"user"}).add("inspector")
+    for uid in data.settings.admin_user_ids:
+        staff.setdefault(uid, {"user"}).update({"inspector", "admin"})
+    for uid, roles in staff.items():
+        try:
+            await app.bot.set_my_commands(
+                command_menu(data, roles), scope=BotCommandScopeChat(uid)
+            )
+        except TelegramError as exc:  # staff who never opened the bot have no chat yet
+            logger.info("Staff command menu for %s not set: %s", uid, exc)
+
+
+async def _set_menu(context: Context, target: int, roles: set[str]) -> None:
+    """Show the target the command menu of their new roles (they may never have started us)."""
+    try:
+        commands = command_menu(context.bot_data, roles)
+        await context.bot.set_my_commands(commands, scope=BotCommandScopeChat(target))
+        await context.bot.send_message(
+            target, render("exam_role_notice", granted="inspector" in roles)
+        )
+    except TelegramError as exc:
+        logger.info("role notice to %s not delivered: %s", target, exc)
+
+
+async def _change_role(update: Update, context: Context, *, grant: bool) -> None:
+    target = parse_int(args_text(context))
+    actor = user_id(update)
+    if target is None:
+        with db(context) as session:
+            holders = list_role_holders(session)
+        await reply(update, render("exam_grant", action="list", users=holders, target=0, ok=False))
+        return
+    change = grant_role if grant else revoke_role
+    with db(context) as session:
+        ok = change(session, actor_id=actor, user_id=target)
+    action = "grant" if grant else "revoke"
+    await reply(update, render("exam_grant", action=action, users=[], target=target, ok=ok))
+    if ok:
+        await _set_menu(context, target, {"user", "inspector"} if grant else {"user"})
+
+
+@require_admin
+async def grant(update: Update, context: Context) -> None:
+    """/grant <user id> — make a user an inspector (no argument: list them)."""
+    await _change_role(update, context, grant=True)
+
+
+@require_admin
+async def revoke(update: Update, context: Context) -> None:
+    """/revoke <user id> — take the inspector role back."""
+    await _change_role(update, context, grant=False)

@@ -1,0 +1,229 @@
+"""节日消费提示 and subscriptions; admins preview, send and date the tips."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+
+from bot.broadcasts import services as bc
+from bot.kit import Context
+from bot.render import label, render
+from bot.tips.subscriptions import (
+    TOPICS,
+    active_subscribers,
+    toggle_topic,
+    topics_of,
+    unsubscribe_all,
+)
+from bot.users import audit
+from handlers.common import (
+    answer_query,
+    args_text,
+    button,
+    db,
+    keyboard,
+    reply,
+    require_admin,
+    user_id,
+)
+from scheduler.broadcasts import launch
+from scheduler.calendar import ADMIN_SET, NAMES, push_time
+from scheduler.pushes import render_tip, schedule_pushes
+from scheduler.tips_schedule import current_occasion, find_occasion, set_custom_occasion
+
+__all__ = ["HANDLERS", "subscribe", "tips"]
+
+
+def _today(context: Context) -> date:
+    return context.now().astimezone(context.settings.tz).date()
+
+
+async def tips(update: Update, context: Context) -> None:
+    """/tips — the tip of the occasion under way or coming next."""
+    uid = user_id(update)
+    with db(context) as session:
+        occasion = current_occasion(session, _today(context))
+        subscribed = "tips" in topics_of(session, uid)
+    text = render_tip(context.application, occasion) if occasion else None
+    if text is None:
+        await reply(update, render("tips_none"))
+        return
+    await reply(update, render("tips_current", tip=text, subscribed=subscribed))
+
+
+def _subscribe_markup(active: set[str]) -> InlineKeyboardMarkup | None:
+    return keyboard(
+        [
+            [button(("✅ " if t in active else "⬜ ") + label(f"topic_{t}"), f"sub:t:{t}")]
+            for t in TOPICS
+        ]
+    )
+
+
+async def subscribe(update: Update, context: Context) -> None:
+    """/subscribe — topic toggles."""
+    with db(context) as session:
+        active = topics_of(session, user_id(update))
+    await reply(update, render("subscribe"), _subscribe_markup(active))
+
+
+async def toggle(update: Update, context: Context) -> None:
+    """sub:t:<topic> — flip one topic and redraw the toggles in place."""
+    query = update.callback_query
+    assert query is not None and query.data
+    uid = user_id(update)
+    with db(context) as session:
+        state = toggle_topic(session, user_id=uid, topic=query.data.split(":")[2])
+        active = topics_of(session, uid)
+    if state is None:
+        await answer_query(update, render("stale_button"), alert=True)
+        return
+    await answer_query(
+        update, ("已订阅" if state else "已退订") + label(f"topic_{query.data.split(':')[2]}")
+    )
+    await query.edit_message_reply_markup(_subscribe_markup(active))
+
+
+async def unsubscribe(update: Update, context: Context) -> None:
+    """/unsubscribe — every topic off."""
+    with db(context) as session:
+        count = unsubscribe_all(session, user_id=user_id(update))
+    await reply(update, render("unsubscribed", count=count))
+
+
+# --- admins: tips -------------------------------------------------------------------------------
+
+
+async def _occasion_or_help(update: Update, context: Context) -> Any:
+    wanted = args_text(context)
+    with db(context) as session:
+        occasion = find_occasion(session, wanted, _today(context)) if wanted else None
+    if occasion is None:
+        await reply(
+            update, render("tips_unknown", wanted=wanted or "（空）", names=list(NAMES.values()))
+        )
+    return occasion
+
+
+async def _preview(update: Update, context: Context, *, confirm: bool) -> None:
+    occasion = await _occasion_or_help(update, context)
+    if occasion is None:
+        return
+    text = render_tip(context.application, occasion)
+    if text is None:
+        await reply(update, render("tips_none"))
+        return
+    settings = context.bot_data.settings
+    with db(context) as session:
+        subscribers = len(active_subscribers(session, "tips"))
+    at = push_time(
+        occasion.day,
+        days_before=settings.tip_days_before,
+        at=settings.tip_push_time,
+        tz=settings.tz,
+    )
+    head = render(
+        "tips_preview", occasion=occasion, push_at=at, subscribers=subscribers, confirm=confirm
+    )
+    markup = keyboard(
+        [[button(label("send_now"), f"tip:send:{occasion.key}:{occasion.day.isoformat()}")]]
+    )
+    await reply(update, head)
+    await reply(update, text, markup if confirm else None)
+
+
+@require_admin
+async def tips_preview(update: Update, context: Context) -> None:
+    """/tips_preview <节日> — the tip as subscribers will see it."""
+    await _preview(update, context, confirm=False)
+
+
+@require_admin
+async def tips_send(update: Update, context: Context) -> None:
+    """/tips_send <节日> — preview with a confirmation button."""
+    await _preview(update, context, confirm=True)
+
+
+@require_admin
+async def tips_send_confirmed(update: Update, context: Context) -> None:
+    """tip:send:<key>:<date> — queue the tip to every tips subscriber now."""
+    query = update.callback_query
+    assert query is not None and query.data
+    _, _, key, day = query.data.split(":")
+    admin = user_id(update)
+    with db(context) as session:
+        occasion = find_occasion(session, key, date.fromisoformat(day))
+        text = render_tip(context.application, occasion) if occasion else None
+        if occasion is None or text is None or occasion.day.isoformat() != day:
+            await answer_query(update, render("stale_button"), alert=True)
+            return
+        # The scheduled push uses the same key: an occasion's tip reaches people once a year,
+        # whether an admin sent it early or the schedule did.
+        broadcast = bc.create_broadcast(
+            session,
+            kind="tip",
+            topic="tips",
+            text=text,
+            created_by=admin,
+            progress_chat_id=admin,
+            key=f"tip:{occasion.key}:{occasion.day.year}",
+        )
+        audit(session, actor_id=admin, action="tips:send", detail=f"{key} {day} #{broadcast.id}")
+    await query.edit_message_reply_markup(None)
+    if broadcast.created_by != admin or broadcast.status not in bc.ACTIVE:
+        await answer_query(update, render("tips_already_sent", b=broadcast), alert=True)
+        return
+    await answer_query(update)
+    assert broadcast.id is not None
+    launch(context.application, broadcast.id)
+
+
+def _occasion_args(text: str) -> tuple[str, date, str | None, str | None] | None:
+    """(key, day, name, tip text): a known occasion and a date, or a name, a date and a text."""
+    parts = text.split(maxsplit=2)
+    try:
+        day = date.fromisoformat(parts[1]) if len(parts) >= 2 else None
+    except ValueError:
+        day = None
+    key = {v: k for k, v in NAMES.items()}.get(parts[0], parts[0]) if parts else ""
+    if day is None or (key not in ADMIN_SET and len(parts) < 3):
+        return None
+    if key in ADMIN_SET:
+        return key, day, None, None
+    return "custom", day, parts[0][:30], parts[2][: bc.MAX_TEXT]
+
+
+@require_admin
+async def occasion_set(update: Update, context: Context) -> None:
+    """/occasion_set <spring_school|autumn_school|food_safety_week|名称> <日期> [提示正文]."""
+    parsed = _occasion_args(args_text(context))
+    if parsed is None:
+        hint = "节日：" + "、".join(f"{k}（{NAMES[k]}）" for k in ADMIN_SET) + "，或自定义名称"
+        usage = "/occasion_set 节日 YYYY-MM-DD [自定义活动的提示正文]"
+        await reply(update, render("bad_usage", usage=usage, hint=hint))
+        return
+    key, day, name, text = parsed
+    with db(context) as session:
+        row = set_custom_occasion(session, key=key, day=day, name=name, text=text)
+        audit(session, actor_id=user_id(update), action="occasion:set", detail=f"{row.key} {day}")
+    await schedule_pushes(context.application)
+    settings = context.bot_data.settings
+    at = push_time(
+        day, days_before=settings.tip_days_before, at=settings.tip_push_time, tz=settings.tz
+    )
+    await reply(update, render("occasion_set", occasion=row, push_at=at, error=""))
+
+
+HANDLERS: list[BaseHandler[Update, Context, Any]] = [
+    CommandHandler("tips", tips),
+    CommandHandler("subscribe", subscribe),
+    CommandHandler("unsubscribe", unsubscribe),
+    CommandHandler("tips_preview", tips_preview),
+    CommandHandler("tips_send", tips_send),
+    CommandHandler("occasion_set", occasion_set),
+    CallbackQueryHandler(toggle, pattern=r"^sub:t:[a-z]+$"),
+    CallbackQueryHandler(tips_send_confirmed, pattern=r"^tip:send:[a-z0-9_-]+:\d{4}-\d{2}-\d{2}$"),
+]
