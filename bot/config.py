@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     broadcast_rate: float = Field(default=25.0, gt=0)
     quiet_hours_start: time = time(21, 0)
     quiet_hours_end: time = time(8, 0)
+    # Admins hear about questions left for staff in one message per this many minutes at most.
+    pending_digest_minutes: int = Field(default=30, ge=1, le=24 * 60)
     tip_days_before: int = Field(default=3, ge=0, le=30)
     tip_push_time: time = time(10, 0)
     exam_code_hours: int = Field(default=24, ge=1, le=24 * 14)

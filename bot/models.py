@@ -122,6 +122,7 @@ class PendingQuestion(SQLModel, table=True):
     handled_by: int | None = _tg_id(default=None)  # type: ignore[assignment]
     answer: str | None = Field(default=None, sa_type=Text)
     handled_at: datetime | None = None
+    notified_at: datetime | None = None  # when staff were told it is waiting (once)
 
 
 # --- 你点我检 campaigns ------------------------------------------------------------------------

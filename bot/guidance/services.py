@@ -6,7 +6,9 @@ import csv
 import io
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 
+from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from bot.models import Feedback, PendingQuestion, QuestionLog, Statute, StatuteArticle, utcnow
@@ -20,6 +22,7 @@ __all__ = [
     "GuidanceStats",
     "ask",
     "choose_entry",
+    "claim_unnotified",
     "dismiss_pending",
     "export_pending_csv",
     "find_article",
@@ -185,6 +188,37 @@ def reply_pending(
 def dismiss_pending(session: Session, *, item_id: int, admin_id: int) -> PendingQuestion | None:
     """Close an open item without an answer."""
     return _handle(session, item_id=item_id, admin_id=admin_id, status="dismissed", answer=None)
+
+
+def claim_unnotified(
+    session: Session, *, now: datetime, limit: int = 30
+) -> tuple[list[PendingQuestion], int]:
+    """Open items staff have not been told about, claimed so that one worker tells them once.
+
+    Returns the claimed items (oldest first, at most ``limit``) and how many are open in all.
+    """
+    waiting = session.exec(
+        select(PendingQuestion.id)
+        .where(PendingQuestion.status == "open", col(PendingQuestion.notified_at).is_(None))
+        .order_by(col(PendingQuestion.id))
+        .limit(limit)
+    ).all()
+    claimed: list[int] = []
+    for item_id in waiting:
+        # The conditional update is the claim: another worker's tick finds the row taken.
+        taken = session.exec(
+            update(PendingQuestion)
+            .where(col(PendingQuestion.id) == item_id, col(PendingQuestion.notified_at).is_(None))
+            .values(notified_at=now)
+        )
+        if taken.rowcount == 1:
+            claimed.append(int(item_id or 0))
+    session.commit()
+    items = [session.get(PendingQuestion, i) for i in claimed]
+    total = session.exec(
+        select(func.count()).select_from(PendingQuestion).where(PendingQuestion.status == "open")
+    ).one()
+    return [i for i in items if i is not None], int(total)
 
 
 def export_pending_csv(session: Session) -> bytes:

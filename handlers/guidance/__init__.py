@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.kit import Registration
 from handlers.guidance import questions
+from scheduler.pending import setup_pending_digest
 
 __all__ = ["REGISTRATION"]
 
@@ -13,4 +14,5 @@ REGISTRATION = Registration(
     handlers=tuple(questions.HANDLERS),
     menu_actions=questions.MENU_ACTIONS,
     text_handlers=tuple(questions.TEXT_HANDLERS),
+    startup=(setup_pending_digest,),
 )

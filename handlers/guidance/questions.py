@@ -11,7 +11,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.guidance import services as guidance
 from bot.kit import Context
-from bot.models import QuestionLog
+from bot.models import PendingQuestion, QuestionLog
 from bot.render import label, render
 from bot.users import audit, business_type_of, mark_blocked
 from handlers.common import (
@@ -288,7 +288,17 @@ async def dismiss(update: Update, context: Context) -> None:
         item = guidance.dismiss_pending(session, item_id=item_id, admin_id=admin)
         if item is not None:
             audit(session, actor_id=admin, action="pending:dismiss", detail=str(item_id))
-    await reply(update, render("pending_done", item=item, item_id=item_id, delivered=False))
+    delivered = item is not None and await _tell_asker(context, item)
+    await reply(update, render("pending_done", item=item, item_id=item_id, delivered=delivered))
+
+
+async def _tell_asker(context: Context, item: PendingQuestion) -> bool:
+    """The asker learns their question was closed without an answer (False: not delivered)."""
+    try:
+        await context.bot.send_message(item.chat_id, render("pending_dismissed", item=item))
+    except Forbidden:
+        return False
+    return True
 
 
 @require_admin

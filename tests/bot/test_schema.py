@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
@@ -17,10 +18,12 @@ from sqlmodel import Session, SQLModel
 
 from bot import models  # noqa: F401  (the tables the migrations must produce)
 from bot.cli import main
-from bot.db import create_tables, make_engine
+from bot.db import make_engine
 from bot.models import User
 from bot.schema import (
+    FIRST_REVISION,
     SchemaOutdated,
+    _config,
     current_revision,
     head_revision,
     prepare,
@@ -77,7 +80,10 @@ def test_migrations_make_exactly_the_models_schema_on_postgresql(pg_engine: Engi
 def test_a_database_made_before_migrations_is_upgraded_with_its_rows(
     sqlite_file: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
-    create_tables(sqlite_file)  # as every version before migrations did
+    # As every version before migrations left it: the first revision's tables, no version row.
+    with sqlite_file.begin() as connection:
+        command.upgrade(_config(connection), FIRST_REVISION)
+        connection.exec_driver_sql("DROP TABLE alembic_version")
     with Session(sqlite_file) as session:
         session.add(User(id=42, display_name="老王"))
         session.commit()

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,6 +15,7 @@ from bot.guidance.statutes import import_statute
 from bot.models import Feedback, PendingQuestion, QuestionLog
 from bot.sandbox.driver import Driver
 from knowledge.statutes import parse_statute_file
+from scheduler.pending import notify_pending
 from tests.conftest import ADMIN
 
 ASKER = 30001
@@ -119,7 +122,9 @@ async def test_dismiss_export_and_stats(driver: Driver) -> None:
     [bad_usage] = await driver.send(ADMIN, "/reply abc")
     assert bad_usage.text.startswith("用法：/reply 编号 回复内容")
     [dismissed] = await driver.send(ADMIN, "/dismiss 1")
-    assert dismissed.text == "已忽略 #1。"
+    assert dismissed.text == "已忽略 #1，已告知提问者。"
+    told = driver.last(ASKER).text
+    assert told.startswith("您留给工作人员的问题（#1）：“今天天气怎么样”\n工作人员已经看过")
     [export] = await driver.send(ADMIN, "/pending_export")
     document = export.media["document"]
     assert document["file_name"] == "pending_questions.csv"
@@ -180,3 +185,49 @@ async def test_any_text_is_answered_without_a_crash(driver: Driver, text: str) -
     replies = await driver.send(ASKER, text)
     assert len(replies) >= 1
     assert driver.emulator.internal_errors == []
+
+
+async def _leave(driver: Driver, text: str) -> None:
+    [no] = await driver.send(ASKER, text)
+    await driver.press(ASKER, no, "📝 留给工作人员")
+
+
+@pytest.mark.parametrize(
+    ("local_time", "listed"),
+    [("10:00", 2), ("23:30", 0), ("07:59", 0), ("08:00", 2)],
+    ids=["day", "night", "just-before-08", "at-08"],
+)
+async def test_admins_hear_of_left_questions_in_one_message_and_not_at_night(
+    driver: Driver, engine, local_time: str, listed: int
+) -> None:
+    await driver.send(ADMIN, "/start")  # the bot may write only to those who opened it
+    await _leave(driver, "今天天气怎么样")
+    await _leave(driver, "红烧肉怎么做")
+    hour, minute = (int(x) for x in local_time.split(":"))
+    beijing = datetime(2027, 3, 2, hour, minute, tzinfo=ZoneInfo("Asia/Shanghai"))
+    driver.application.bot_data.clock = lambda: beijing.astimezone(UTC)
+    before = len(driver.emulator.chat_log(ADMIN))
+    assert await notify_pending(driver.application) == listed
+    digests = driver.emulator.chat_log(ADMIN)[before:]
+    if not listed:
+        assert digests == []
+        return
+    [digest] = digests
+    assert digest.text.startswith(
+        "有 2 条新留言等待回复（目前共 2 条待回复）\n#1 今天天气怎么样\n#2 红烧肉"
+    )
+    assert await notify_pending(driver.application) == 0  # each question is listed once
+    assert len(driver.emulator.chat_log(ADMIN)) == before + 1
+
+
+async def test_the_nights_questions_arrive_in_the_first_digest_of_the_morning(
+    driver: Driver,
+) -> None:
+    await _leave(driver, "今天天气怎么样")
+    shanghai = ZoneInfo("Asia/Shanghai")
+    night = datetime(2027, 3, 2, 23, 0, tzinfo=shanghai).astimezone(UTC)
+    morning = datetime(2027, 3, 3, 8, 30, tzinfo=shanghai).astimezone(UTC)
+    driver.application.bot_data.clock = lambda: night
+    assert await notify_pending(driver.application) == 0
+    driver.application.bot_data.clock = lambda: morning
+    assert await notify_pending(driver.application) == 1
