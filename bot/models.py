@@ -413,3 +413,15 @@ class ImportedQuestion(SQLModel, table=True):
     data: str = Field(sa_type=Text)
     source_file: str
     imported_at: datetime = Field(default_factory=utcnow)
+
+
+# --- process --------------------------------------------------------------------------------
+
+
+class ProcessLease(SQLModel, table=True):
+    """Work only one process may do at a time (long polling), held while renewed."""
+
+    name: str = Field(primary_key=True)  # "polling"
+    holder: str  # host:pid:random of the process holding it
+    acquired_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime

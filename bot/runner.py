@@ -12,11 +12,24 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from bot.app import build_application
 from bot.config import Settings
 from bot.db import make_engine
+from bot.lease import POLLING, Held, acquire, make_holder, release
+from bot.models import utcnow
 from bot.schema import SchemaOutdated, prepare
+from scheduler.poller import LEASE_TTL, hold_polling_lease
 
 __all__ = ["run"]
 
 logger = logging.getLogger(__name__)
+
+
+def _second_poller(held: Held) -> str:
+    seconds = int(LEASE_TTL.total_seconds())
+    return (
+        f"错误：已有另一个 python -m bot run 正在用长轮询为这个数据库接收消息（{held.holder}）。"
+        "同一个机器人同时只能有一个轮询进程，否则用户会收到重复的回复。"
+        f"请先停止那个进程；如果它已意外退出，约 {seconds} 秒后即可重新启动。"
+        "需要多个进程时，请改用 webhook 模式：python -m bot run --webhook"
+    )
 
 
 def run(settings: Settings, *, webhook: bool) -> int:
@@ -30,6 +43,13 @@ def run(settings: Settings, *, webhook: bool) -> int:
         engine.dispose()
         print(f"错误：{exc}", file=sys.stderr)
         return 1
+    holder = make_holder()
+    if hook is None:
+        held = acquire(engine, POLLING, holder, now=utcnow(), ttl=LEASE_TTL)
+        if held is not None:
+            engine.dispose()
+            print(_second_poller(held), file=sys.stderr)
+            return 1
     app = build_application(settings, token=token, engine=engine)
     # The token is a secret: log only the bot's public name once we know it.
     try:
@@ -49,7 +69,11 @@ def run(settings: Settings, *, webhook: bool) -> int:
             )
         else:
             logger.info("Long polling %s", settings.telegram_api_base_url.split("/bot")[0])
-            app.run_polling(allowed_updates=Update.ALL_TYPES)
+            hold_polling_lease(app, holder)
+            try:
+                app.run_polling(allowed_updates=Update.ALL_TYPES)
+            finally:
+                release(engine, POLLING, holder)
     except InvalidToken:
         print(
             "错误：Telegram 拒绝了这个令牌（TELEGRAM_BOT_TOKEN 无效或已被撤销）。", file=sys.stderr

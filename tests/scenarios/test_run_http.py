@@ -121,9 +121,32 @@ async def test_first_conversation_over_http_then_sigterm(sandbox: Sandbox) -> No
     help_message = await reply_to(sandbox, 80001, 3)
     assert "/ask" in (help_message.text or "")
     assert [name for name, _ in sandbox.emu.command_list()][:2] == ["menu", "help"]
+
+    # A second poller on the same database refuses to start; the first keeps answering.
+    second = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "bot", "run"],
+        cwd=ROOT,
+        env=sandbox.env(),
+        capture_output=True,
+        timeout=120,
+    )
+    assert second.returncode == 1
+    assert "已有另一个 python -m bot run 正在用长轮询" in second.stderr.decode()
+    user.send("/menu")
+    await reply_to(sandbox, 80001, 4)
+    assert len(sandbox.emu.messages(80001)) == 5  # one answer, not two
+
     code, out = await stop(process)
     assert code == 0, out
     assert TOKEN not in out  # the token is never logged
+
+    # A clean stop releases the lease: the next start does not wait for it to go stale.
+    again = sandbox.start_bot()
+    user.send("/menu")
+    await reply_to(sandbox, 80001, 5)
+    code, out = await stop(again)
+    assert code == 0, out
 
 
 async def test_missing_token_exits_with_a_clear_message(sandbox: Sandbox) -> None:
@@ -230,7 +253,8 @@ async def test_broadcast_resumes_after_the_process_dies(sandbox: Sandbox, kill: 
         sandbox.emu.user(uid)
     seed_broadcast(sandbox.db_url, subscribers)
     process = sandbox.start_bot()
-    await wait_for(lambda: sum(copies(sandbox, subscribers).values()) >= 50)
+    # Start-up (imports, the schema check, the index) takes a while on a loaded machine.
+    await wait_for(lambda: sum(copies(sandbox, subscribers).values()) >= 50, timeout=90)
     process.send_signal(kill)
     await asyncio.to_thread(process.communicate, None, 30)
     partial = sum(copies(sandbox, subscribers).values())

@@ -1,0 +1,1 @@
+"""Broadcast services: the rows that make sending resumable and once-only."""

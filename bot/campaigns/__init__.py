@@ -1,0 +1,1 @@
+"""你点我检 services: campaigns, ballots and votes, results and exports, the builder, the CLI."""

@@ -1,0 +1,1 @@
+"""节日消费提示 services: who subscribed to what."""
