@@ -6,23 +6,29 @@ import argparse
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-
-from bot.config import Settings, SettingsError
 from knowledge.yamlfile import DataError
 
 if TYPE_CHECKING:
+    from bot.config import Settings
     from knowledge.answering import Reply
     from knowledge.loader import Entry
 
 __all__ = ["main"]
 
+# Each command imports what it needs when it runs: `ask` and `kb build` answer in well under a
+# second because they never load pydantic, the ORM, telegram or the export libraries.
+
 
 def _settings() -> Settings:
+    from pydantic import ValidationError
+
+    from bot.config import Settings, SettingsError
+
     try:
         return Settings()
     except ValidationError as exc:
@@ -112,8 +118,40 @@ def cmd_ask(args: argparse.Namespace) -> int:
 # --- kb -----------------------------------------------------------------------------------
 
 
+def kb_build(*, force: bool = False, out: Path | None = None) -> int:
+    """Write the retrieval index shipped in the package (knowledge/index.npz, or `out`) when the
+    knowledge files changed since it was built.
+    """
+    from knowledge.store import PACKAGED_INDEX, build_index, data_key, stale_reason, write_index
+
+    target = out or PACKAGED_INDEX
+    key = data_key()
+    reason = stale_reason(target, key)
+    if reason is None and not force:
+        print(f"索引已是最新：{_shown(target)}（key {key[:12]}）")
+        return 0
+    started = time.perf_counter()
+    index = build_index()
+    write_index(index, target, key)
+    size = target.stat().st_size / 1e6
+    print(
+        f"已写入 {_shown(target)}：{len(index.entries)} 个条目，{size:.1f} MB，"
+        f"key {key[:12]}，用时 {time.perf_counter() - started:.1f} 秒"
+    )
+    return 0
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def cmd_kb(args: argparse.Namespace) -> int:
-    """kb check | stats | import."""
+    """kb build | check | stats | import."""
+    if args.kb_command == "build":
+        return kb_build(force=args.force, out=Path(args.out) if args.out else None)
     from bot.guidance import cli as kbtools
 
     settings = _settings()
@@ -217,8 +255,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--business-type", default=None)
     ask.set_defaults(func=cmd_ask)
 
-    kb = sub.add_parser("kb", help="知识库：check / stats / import")
+    kb = sub.add_parser("kb", help="知识库：build / check / stats / import")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
+    build = kb_sub.add_parser("build", help="重建随包发布的检索索引（知识库文件变动后运行）")
+    build.add_argument("--force", action="store_true", help="即使索引已是最新也重建")
+    build.add_argument("--out", default=None, help="把索引写到这个文件（默认随包的位置）")
     kb_sub.add_parser("check")
     stats = kb_sub.add_parser("stats")
     stats.add_argument("--json", action="store_true")
@@ -270,11 +311,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
-    except SettingsError as exc:
-        print(f"错误：{exc}", file=sys.stderr)
-        return 2
     except DataError as exc:
         print("知识库文件有错误：\n" + "\n".join(exc.problems), file=sys.stderr)
         return 1
+    except ValueError as exc:
+        if not _is_settings_error(exc):
+            raise
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _is_settings_error(exc: BaseException) -> bool:
+    """A SettingsError, without importing bot.config (pydantic) for commands that never did."""
+    config = sys.modules.get("bot.config")
+    return config is not None and isinstance(exc, config.SettingsError)

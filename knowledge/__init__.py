@@ -14,11 +14,10 @@ __all__ = ["answer", "default_index"]
 
 @cache
 def default_index() -> KnowledgeIndex:
-    """The index over knowledge/data/faq, built once per process (jieba takes ~1 s to load)."""
-    from knowledge.loader import load_entries
-    from knowledge.search import KnowledgeIndex
+    """The index over knowledge/data, loaded once per process (see knowledge.store)."""
+    from knowledge.store import load_index
 
-    return KnowledgeIndex(load_entries())
+    return load_index()
 
 
 def answer(index: KnowledgeIndex, text: str, *, business_type: str | None = None) -> Reply:

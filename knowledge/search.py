@@ -22,22 +22,26 @@ answer rather than an unrelated one.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any, Self
 
 import numpy as np
-import yaml
 from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz
 
-from knowledge.facets import Facets
-from knowledge.loader import Entry
+from knowledge.facets import Facets, Profile
+from knowledge.files import array_json, json_array
+from knowledge.loader import Citation, Entry
 from knowledge.text import Analyzer
 from knowledge.vocab import DATA_DIR
+from knowledge.yamlfile import safe_load
 
 __all__ = [
     "CALIBRATION",
@@ -87,7 +91,7 @@ class RankerModel:
     @classmethod
     def load(cls, path: Path = DATA_DIR / "ranker.yaml") -> RankerModel:
         """Read the fitted model."""
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_load(path.read_text(encoding="utf-8"))
         # A feature the model was not fitted with weighs nothing until the next fit.
         weights = tuple(float(data["weights"].get(name, 0.0)) for name in FEATURES)
         raw = data["calibration"]
@@ -164,6 +168,25 @@ class _Columns:
         cols = np.array([t[1] for t in triples], np.int64)
         self.indptr = np.searchsorted(cols, np.arange(n_cols + 1)).astype(np.int64)
 
+    @classmethod
+    def restore(cls, arrays: Mapping[str, np.ndarray], name: str) -> _Columns:
+        """The columns arrays() saved under name."""
+        self = cls.__new__(cls)
+        self.n_rows = int(arrays[f"{name}.n_rows"])
+        self.rows = arrays[f"{name}.rows"]
+        self.data = arrays[f"{name}.data"]
+        self.indptr = arrays[f"{name}.indptr"]
+        return self
+
+    def arrays(self, name: str) -> dict[str, np.ndarray]:
+        """Everything restore() needs, as named arrays."""
+        return {
+            f"{name}.n_rows": np.array(self.n_rows, np.int64),
+            f"{name}.rows": self.rows,
+            f"{name}.data": self.data,
+            f"{name}.indptr": self.indptr,
+        }
+
     def dot(self, cols: np.ndarray, vals: np.ndarray) -> np.ndarray:
         """Every row's dot product with a query given as (column indexes, weights)."""
         starts, ends = self.indptr[cols], self.indptr[cols + 1]
@@ -191,6 +214,28 @@ class _CharSpace:
         self.idf = np.array([math.log((n + 1) / (df[g] + 0.5)) for g in sorted(df)], np.float32)
         self.unknown_idf = float(math.log((n + 1) / 0.5))
         self.doc_matrix = self.rows(counts)
+
+    @classmethod
+    def restore(
+        cls, analyzer: Analyzer, arrays: Mapping[str, np.ndarray], name: str, grams: list[str]
+    ) -> Self:
+        """The space arrays() saved under name (grams: its vocabulary in column order)."""
+        self = cls.__new__(cls)
+        self.analyzer = analyzer
+        self._grams_cache = {}
+        self.vocab = {g: i for i, g in enumerate(grams)}
+        self.idf = arrays[f"{name}.idf"]
+        self.unknown_idf = float(arrays[f"{name}.unknown_idf"])
+        self.doc_matrix = _Columns.restore(arrays, f"{name}.doc")
+        return self
+
+    def arrays(self, name: str) -> dict[str, np.ndarray]:
+        """The numbers restore() needs (the vocabulary goes with the index's strings)."""
+        return {
+            f"{name}.idf": self.idf,
+            f"{name}.unknown_idf": np.array(self.unknown_idf, np.float64),
+            **self.doc_matrix.arrays(f"{name}.doc"),
+        }
 
     def units(self, text: str) -> list[str]:
         """The text as a sequence of units: its characters."""
@@ -246,7 +291,13 @@ class _SoundSpace(_CharSpace):
 
 
 class KnowledgeIndex:
-    """Build once at start-up; search() takes a few milliseconds."""
+    """Built once per knowledge-base version (knowledge.store saves and loads it); search() takes
+    a few milliseconds.
+
+    Everything derived from the entries is saved by to_arrays() and restored by from_arrays();
+    the ranker model (knowledge/data/ranker.yaml, refitted independently) is applied at query
+    time and never saved with them.
+    """
 
     K1 = 1.2
     B = 0.75
@@ -258,9 +309,7 @@ class KnowledgeIndex:
         model: RankerModel | None = None,
     ) -> None:
         self.entries = entries
-        self.by_id = {e.id: e for e in entries}
-        self.analyzer = analyzer or Analyzer(extra_words=tuple(t for e in entries for t in e.tags))
-        self.model = model or RankerModel.load()
+        self.analyzer = analyzer or Analyzer(extra_words=_tags(entries))
         a = self.analyzer
         asked = [[e.question, *e.paraphrases] for e in entries]
         docs = [[*texts, *e.tags] for texts, e in zip(asked, entries, strict=True)]
@@ -273,9 +322,6 @@ class KnowledgeIndex:
             [i for i, texts in enumerate(asked) for _ in texts], np.int64
         )
         self._strings_of = [[a.compact(t) for t in texts] for texts in asked]
-        self._wording = {
-            e.id: a.normalize(" ".join(t)) for e, t in zip(entries, asked, strict=True)
-        }
         self._string_matrix = self._chars.rows(
             [self._chars.grams(t) for texts in asked for t in texts]
         )
@@ -284,33 +330,28 @@ class KnowledgeIndex:
         )
         self._tf: list[Counter[str]] = []
         self._answer_terms: list[frozenset[str]] = []
-        self._bigrams: list[set[str]] = []
+        # Each entry's character pairs as "|ab|cd|…|": a substring test is a set test, in a
+        # fraction of the memory of ~50,000 two-character strings in sets.
+        self._bigrams: list[str] = []
         self._phrasings: list[list[frozenset[str]]] = []
         for e, texts in zip(entries, asked, strict=True):
             words = [w for t in [*texts, *e.tags] for w in a.tokens(t)]
             self._tf.append(Counter(words))
             self._answer_terms.append(frozenset(a.tokens(e.answer)))
-            self._bigrams.append(set().union(*(a.bigrams(a.compact(t)) for t in texts)))
+            pairs: set[str] = set().union(*(a.bigrams(a.compact(t)) for t in texts))
+            self._bigrams.append("|" + "|".join(sorted(pairs)) + "|")
             self._phrasings.append([frozenset(a.tokens(t)) for t in texts])
         n = len(entries)
         df: Counter[str] = Counter()
         for tf in self._tf:
             df.update(tf.keys())
         self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
-        self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
-        self._postings: dict[str, list[int]] = defaultdict(list)
-        for i, tf in enumerate(self._tf):
-            for term in tf:
-                self._postings[term].append(i)
         self._lengths = [sum(tf.values()) for tf in self._tf]
-        self._avg_len = sum(self._lengths) / max(n, 1)
-        self._weights = np.array(self.model.weights, np.float64)
-        self._facets = Facets()
+        facets = Facets()
         self._entry_facets = [
-            self._facets.of_entry(a.normalize(e.question), [a.normalize(t) for t in e.tags])
+            facets.of_entry(a.normalize(e.question), [a.normalize(t) for t in e.tags])
             for e in entries
         ]
-        self._related: dict[str, list[Entry]] = {}
         self._vocabulary = (
             set(self._idf)
             | set().union(*self._answer_terms)
@@ -318,6 +359,118 @@ class KnowledgeIndex:
         )
         lines = (DATA_DIR / "out_of_scope.txt").read_text(encoding="utf-8").splitlines()
         self._foreign = tuple(w.strip() for w in lines if w.strip() and not w.startswith("#"))
+        self._prepare(facets, model)
+
+    def _prepare(self, facets: Facets, model: RankerModel | None) -> None:
+        """What both a build and a restore derive: look-ups, the model, per-process caches."""
+        n = len(self.entries)
+        self.by_id = {e.id: e for e in self.entries}
+        self.model = model or RankerModel.load()
+        self._weights = np.array(self.model.weights, np.float64)
+        self._facets = facets
+        self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
+        self._postings: dict[str, list[int]] = defaultdict(list)
+        for i, tf in enumerate(self._tf):
+            for term in tf:
+                self._postings[term].append(i)
+        self._avg_len = sum(self._lengths) / max(n, 1)
+        self._related: dict[str, list[Entry]] = {}
+        self._wording: dict[str, str] = {}  # filled on demand: only foreign words look at it
+
+    # -- saved form ----------------------------------------------------------------------------
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The index as named arrays (strings and entries as one JSON document), no model."""
+        terms = sorted(self._vocabulary)
+        term_id = {t: i for i, t in enumerate(terms)}
+        tf_terms = [term_id[t] for tf in self._tf for t in tf]
+        tf_counts = [k for tf in self._tf for k in tf.values()]
+        answer_terms = [term_id[t] for ts in self._answer_terms for t in sorted(ts)]
+        strings = {
+            "entries": [_entry_json(e) for e in self.entries],
+            "terms": terms,
+            "char_grams": _in_column_order(self._chars.vocab),
+            "sound_grams": _in_column_order(self._sounds.vocab),
+            "strings_of": self._strings_of,
+            "bigrams": self._bigrams,
+            "facets": [
+                [sorted(p.intents), {g: sorted(m) for g, m in p.subjects.items()}]
+                for p in self._entry_facets
+            ],
+            "foreign": list(self._foreign),
+        }
+        return {
+            "strings": json_array(strings),
+            **self._chars.arrays("chars"),
+            **self._sounds.arrays("sounds"),
+            **self._sound_strings.arrays("sound_strings"),
+            **self._string_matrix.arrays("string_matrix"),
+            **self._answer_matrix.arrays("answer_matrix"),
+            "string_owner": self._string_owner,
+            "tf.ptr": _pointers(len(tf) for tf in self._tf),
+            "tf.term": np.array(tf_terms, np.int32),
+            "tf.count": np.array(tf_counts, np.int32),
+            "answer_terms.ptr": _pointers(len(ts) for ts in self._answer_terms),
+            "answer_terms.term": np.array(answer_terms, np.int32),
+            "idf": np.array([self._idf.get(t, math.nan) for t in terms], np.float64),
+            "lengths": np.array(self._lengths, np.int64),
+            # Each phrasing's words in the analyzer's order: frozenset() of the same list makes
+            # the same set, iterated (and summed over) in the same order as a fresh build.
+            **_nested("phrasings", [self._phrasing_words(e) for e in self.entries], term_id),
+        }
+
+    def _phrasing_words(self, e: Entry) -> list[list[str]]:
+        return [self.analyzer.tokens(t) for t in [e.question, *e.paraphrases]]
+
+    @classmethod
+    def from_arrays(
+        cls,
+        arrays: Mapping[str, np.ndarray],
+        analyzer: Analyzer | None = None,
+        model: RankerModel | None = None,
+    ) -> KnowledgeIndex:
+        """The index to_arrays() saved; the model is read now (or given), never saved."""
+        strings = array_json(arrays["strings"])
+        self = cls.__new__(cls)
+        self.entries = [_entry_from_json(raw) for raw in strings["entries"]]
+        self.analyzer = analyzer or Analyzer(extra_words=_tags(self.entries))
+        a = self.analyzer
+        self._chars = _CharSpace.restore(a, arrays, "chars", strings["char_grams"])
+        self._sounds = _SoundSpace.restore(a, arrays, "sounds", strings["sound_grams"])
+        self._sound_strings = _Columns.restore(arrays, "sound_strings")
+        self._string_matrix = _Columns.restore(arrays, "string_matrix")
+        self._answer_matrix = _Columns.restore(arrays, "answer_matrix")
+        self._string_owner = arrays["string_owner"]
+        self._strings_of = strings["strings_of"]
+        self._bigrams = strings["bigrams"]
+        terms: list[str] = strings["terms"]
+        tf_ptr = arrays["tf.ptr"].tolist()
+        tf_terms = [terms[i] for i in arrays["tf.term"].tolist()]
+        tf_counts = arrays["tf.count"].tolist()
+        self._tf = [
+            Counter(dict(zip(tf_terms[lo:hi], tf_counts[lo:hi], strict=True)))
+            for lo, hi in itertools.pairwise(tf_ptr)
+        ]
+        answer_ptr = arrays["answer_terms.ptr"].tolist()
+        answer_terms = [terms[i] for i in arrays["answer_terms.term"].tolist()]
+        self._answer_terms = [
+            frozenset(answer_terms[lo:hi]) for lo, hi in itertools.pairwise(answer_ptr)
+        ]
+        idf = arrays["idf"].tolist()
+        self._idf = {t: v for t, v in zip(terms, idf, strict=True) if not math.isnan(v)}
+        self._lengths = arrays["lengths"].tolist()
+        self._entry_facets = [
+            Profile(frozenset(intents), {g: frozenset(m) for g, m in subjects.items()})
+            for intents, subjects in strings["facets"]
+        ]
+        self._vocabulary = set(terms)
+        self._phrasings = [
+            [frozenset(words) for words in entry]
+            for entry in _restore_nested(arrays, "phrasings", terms)
+        ]
+        self._foreign = tuple(strings["foreign"])
+        self._prepare(Facets(), model)
+        return self
 
     def known_share(self, query: str) -> float:
         """IDF-weighted share of the question's words that occur anywhere in the base."""
@@ -338,7 +491,12 @@ class KnowledgeIndex:
         # A near-repeat of the entry's own wording that uses the word ("超市、药店卖保健食品……
         # 要设专柜吗") is in scope: the base itself asks it that way.
         words = self._foreign_words(query)
-        wording = self._wording[hit.entry.id]
+        wording = self._wording.get(hit.entry.id)
+        if wording is None:
+            e = hit.entry
+            wording = self._wording[e.id] = self.analyzer.normalize(
+                " ".join([e.question, *e.paraphrases])
+            )
         if hit.features[_FUZZY] >= 0.8 and all(w in wording for w in words):
             return True
         # A long question that mentions the word in passing ("服务员为了提成一个劲让客人加菜，
@@ -399,7 +557,8 @@ class KnowledgeIndex:
             else:  # a typo or an odd cut: credit the share of the word's character pairs we know
                 pairs = self.analyzer.bigrams(t)
                 if pairs:
-                    got += 0.6 * len(pairs & known_pairs) / len(pairs) * self._idf_of(t)
+                    shared = sum(1 for p in pairs if f"|{p}|" in known_pairs)
+                    got += 0.6 * shared / len(pairs) * self._idf_of(t)
         return got / total
 
     def _rank(self, query: str) -> list[Hit]:
@@ -505,3 +664,69 @@ class KnowledgeIndex:
     def by_topic(self, topic: str) -> list[Entry]:
         """Entries of one topic in file order."""
         return [e for e in self.entries if e.topic == topic]
+
+
+def _tags(entries: list[Entry]) -> tuple[str, ...]:
+    """The entries' tags: domain words the analyzer keeps whole."""
+    return tuple(t for e in entries for t in e.tags)
+
+
+def _in_column_order(vocab: dict[str, int]) -> list[str]:
+    return sorted(vocab, key=vocab.__getitem__)
+
+
+def _pointers(lengths: Iterable[int]) -> np.ndarray:
+    """CSR row pointers: where each row's items start, then the end."""
+    return np.concatenate([[0], np.cumsum(np.fromiter(lengths, np.int64))]).astype(np.int64)
+
+
+def _nested(
+    name: str, rows: list[list[list[str]]], term_id: dict[str, int]
+) -> dict[str, np.ndarray]:
+    """Lists of lists of terms as two levels of CSR pointers and term ids."""
+    inner = [words for row in rows for words in row]
+    return {
+        f"{name}.ptr": _pointers(len(row) for row in rows),
+        f"{name}.inner_ptr": _pointers(len(words) for words in inner),
+        f"{name}.term": np.array([term_id[t] for words in inner for t in words], np.int32),
+    }
+
+
+def _restore_nested(
+    arrays: Mapping[str, np.ndarray], name: str, terms: list[str]
+) -> list[list[list[str]]]:
+    words = [terms[i] for i in arrays[f"{name}.term"].tolist()]
+    inner = [words[lo:hi] for lo, hi in itertools.pairwise(arrays[f"{name}.inner_ptr"].tolist())]
+    return [inner[lo:hi] for lo, hi in itertools.pairwise(arrays[f"{name}.ptr"].tolist())]
+
+
+def _entry_json(e: Entry) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "topic": e.topic,
+        "question": e.question,
+        "paraphrases": list(e.paraphrases),
+        "answer": e.answer,
+        "detail": e.detail,
+        "business_types": sorted(e.business_types),
+        "tags": list(e.tags),
+        "citations": [[c.source, c.article] for c in e.citations],
+        "file": e.file,
+        "line": e.line,
+    }
+
+
+def _entry_from_json(raw: dict[str, Any]) -> Entry:
+    return Entry(
+        id=raw["id"],
+        topic=raw["topic"],
+        question=raw["question"],
+        paraphrases=tuple(raw["paraphrases"]),
+        answer=raw["answer"],
+        detail=raw["detail"],
+        business_types=frozenset(raw["business_types"]),
+        tags=tuple(raw["tags"]),
+        citations=tuple(Citation(source, article) for source, article in raw["citations"]),
+        file=raw["file"],
+        line=raw["line"],
+    )

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import jieba
 import opencc
-import yaml
 
+from knowledge.files import cache_dir
 from knowledge.vocab import DATA_DIR
+from knowledge.yamlfile import safe_load
 
 __all__ = ["Analyzer"]
 
@@ -30,6 +31,9 @@ class Analyzer:
         logging.getLogger("jieba").setLevel(logging.WARNING)
         jieba.setLogLevel(logging.WARNING)
         self._tokenizer = jieba.Tokenizer()
+        # jieba keeps its dictionary as a marshal cache, by default in the temp folder (which
+        # systems clean, and where a read-only container may not let it write): ours instead.
+        self._tokenizer.tmp_dir = str(cache_dir())
         self._tokenizer.initialize()
         # jieba's load_userdict leaves the file open; the format is "word [freq] [tag]".
         for line in (data_dir / "userdict.txt").read_text(encoding="utf-8").splitlines():
@@ -38,7 +42,7 @@ class Analyzer:
                 freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
                 self._tokenizer.add_word(parts[0], freq=freq)
         with (data_dir / "synonyms.yaml").open(encoding="utf-8") as fh:
-            table: dict[str, list[str]] = yaml.safe_load(fh)
+            table: dict[str, list[str]] = safe_load(fh)
         self.synonyms: dict[str, str] = {}
         for canonical, variants in table.items():
             self.synonyms[canonical.lower()] = canonical

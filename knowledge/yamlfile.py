@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
-__all__ = ["DataError", "Problems", "load_with_lines"]
+__all__ = ["DataError", "Problems", "load_with_lines", "safe_load"]
 
 LINE_KEY = "__line__"
 
@@ -60,6 +60,11 @@ def _display(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:
         return str(path)
+
+
+def safe_load(stream: str | IO[str]) -> Any:
+    """yaml.safe_load, with libyaml when PyYAML has it (the same data, ~10x faster)."""
+    return yaml.load(stream, Loader=_Base)
 
 
 def load_with_lines(path: Path, problems: Problems) -> Any:

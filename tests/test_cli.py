@@ -191,6 +191,60 @@ def test_kb_import_check_and_stats(tmp_path: Path) -> None:
     assert order_60 in figures["statutes"]
 
 
+def test_kb_build_writes_the_index_once_per_knowledge_base_version(tmp_path: Path) -> None:
+    from knowledge.store import data_key, read_key
+
+    out = tmp_path / "index.npz"
+    built = bot(tmp_path, "kb", "build", "--out", str(out))
+    assert (built.returncode, built.stderr) == (0, "")
+    assert re.fullmatch(
+        rf"已写入 {re.escape(str(out))}：\d+ 个条目，[\d.]+ MB，key \w{{12}}，用时 [\d.]+ 秒\n",
+        built.stdout,
+    )
+    assert read_key(out) == data_key()
+    written = out.stat().st_mtime_ns
+    again = bot(tmp_path, "kb", "build", "--out", str(out))
+    assert (again.returncode, again.stderr) == (0, "")
+    assert again.stdout == f"索引已是最新：{out}（key {data_key()[:12]}）\n"
+    assert out.stat().st_mtime_ns == written
+
+
+# What a command must not load: a staff script's `ask` and a packaging step's `kb build` stay
+# quick and small (bench/startup.py measures them).
+HEAVY = ("telegram", "sqlalchemy", "sqlmodel", "pydantic", "openpyxl", "matplotlib")
+IMPORTED = (
+    "import json, sys\n"
+    "from bot.cli import main\n"
+    "code = main(sys.argv[2:])\n"
+    "open(sys.argv[1], 'w').write(json.dumps(sorted(sys.modules)))\n"
+    "sys.exit(code)\n"
+)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("ask", "--json", "健康证多久办一次"), ("kb", "build", "--out", "{tmp}/index.npz")],
+    ids=["ask", "kb-build"],
+)
+def test_ask_and_kb_build_import_only_what_they_need(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    listing = tmp_path / "modules.json"
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORTED, str(listing), *argv],
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k not in SETTING_NAMES},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = {name.split(".")[0] for name in json.loads(listing.read_text())}
+    assert sorted(loaded & set(HEAVY)) == []
+
+
 def test_calendar_json_gives_festival_days_and_push_times(tmp_path: Path) -> None:
     done = bot(tmp_path, "calendar", "2026", "--json")
     assert (done.returncode, done.stderr) == (0, "")
