@@ -118,12 +118,28 @@ def cmd_ask(args: argparse.Namespace) -> int:
 # --- kb -----------------------------------------------------------------------------------
 
 
-def kb_build(*, force: bool = False, out: Path | None = None) -> int:
-    """Write the retrieval index shipped in the package (knowledge/index.npz, or `out`) when the
-    knowledge files changed since it was built.
+def kb_build(*, force: bool = False, lexicon: bool = False, out: Path | None = None) -> int:
+    """Write the files shipped in the package when stale: knowledge/lexicon.npz (a snapshot of
+    jieba's and pypinyin's dictionaries; taken again only with --lexicon) and knowledge/index.npz
+    (or the index to `out`).
     """
+    from knowledge.lexicon import (
+        PACKAGED_LEXICON,
+        build_lexicon,
+        lexicon_format_matches,
+        load_lexicon,
+        write_lexicon,
+    )
     from knowledge.store import PACKAGED_INDEX, build_index, data_key, stale_reason, write_index
 
+    if lexicon or not lexicon_format_matches(PACKAGED_LEXICON):
+        started = time.perf_counter()
+        write_lexicon(build_lexicon(), PACKAGED_LEXICON)
+        load_lexicon.cache_clear()
+        print(
+            f"已写入 {_shown(PACKAGED_LEXICON)}：{load_lexicon().source}，"
+            f"用时 {time.perf_counter() - started:.1f} 秒"
+        )
     target = out or PACKAGED_INDEX
     key = data_key()
     reason = stale_reason(target, key)
@@ -151,7 +167,9 @@ def _shown(path: Path) -> str:
 def cmd_kb(args: argparse.Namespace) -> int:
     """kb build | check | stats | import."""
     if args.kb_command == "build":
-        return kb_build(force=args.force, out=Path(args.out) if args.out else None)
+        return kb_build(
+            force=args.force, lexicon=args.lexicon, out=Path(args.out) if args.out else None
+        )
     from bot.guidance import cli as kbtools
 
     settings = _settings()
@@ -259,6 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
     build = kb_sub.add_parser("build", help="重建随包发布的检索索引（知识库文件变动后运行）")
     build.add_argument("--force", action="store_true", help="即使索引已是最新也重建")
+    build.add_argument(
+        "--lexicon", action="store_true", help="按已安装的 jieba、pypinyin 重新生成词典快照"
+    )
     build.add_argument("--out", default=None, help="把索引写到这个文件（默认随包的位置）")
     kb_sub.add_parser("check")
     stats = kb_sub.add_parser("stats")

@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
-from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz
 
 from knowledge.facets import Facets, Profile
@@ -287,7 +286,7 @@ class _SoundSpace(_CharSpace):
 
     def units(self, text: str) -> list[str]:
         """The text as toneless pinyin syllables (non-Chinese characters kept as they are)."""
-        return lazy_pinyin("".join(_GRAM_CHARS.findall(self.analyzer.compact(text))))
+        return self.analyzer.pinyin("".join(_GRAM_CHARS.findall(self.analyzer.compact(text))))
 
 
 class KnowledgeIndex:

@@ -1,10 +1,10 @@
 """The retrieval index, built once per knowledge-base version and loaded at start-up.
 
 ``python -m bot kb build`` writes ``knowledge/index.npz`` (shipped with the package). Its key is
-a hash of INDEX_FORMAT, of every knowledge/data file the index is made from and of the versions
-of the libraries that normalise, segment and spell text (OpenCC, jieba, pypinyin). Start-up
-computes the key of the files at hand (a few milliseconds), loads the shipped index when the
-keys agree and otherwise rebuilds, with one log line, keeping the result in the per-user cache
+a hash of INDEX_FORMAT, of every knowledge/data file the index is made from, of the library that
+normalises text (OpenCC) and of the lexicon that segments it. Start-up computes the key of the
+files at hand (a few milliseconds), loads the shipped index when the keys agree and otherwise
+rebuilds, with one log line, keeping the result in the per-user cache
 (knowledge.files.cache_dir) for the next start.
 
 The ranker weights (data/ranker.yaml) are read at load time and applied at query time: they
@@ -60,11 +60,12 @@ def _indexed_files(data_dir: Path) -> list[Path]:
 
 def data_key(data_dir: Path = DATA_DIR) -> str:
     """The key of an index built from these files with this code."""
-    import importlib.metadata
+    import opencc
+
+    from knowledge.lexicon import load_lexicon
 
     digest = hashlib.sha256(f"index-format {INDEX_FORMAT}\n".encode())
-    for library in ("opencc", "jieba", "pypinyin"):
-        digest.update(f"{library} {importlib.metadata.version(library)}\n".encode())
+    digest.update(f"opencc {opencc.__version__}\n{load_lexicon().source}\n".encode())
     for path in _indexed_files(data_dir):
         content = path.read_bytes()
         name = path.relative_to(data_dir).as_posix()
