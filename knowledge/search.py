@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from knowledge.facets import Facets, Profile
 from knowledge.files import array_json, json_array
@@ -189,10 +189,12 @@ class _Columns:
     def dot(self, cols: np.ndarray, vals: np.ndarray) -> np.ndarray:
         """Every row's dot product with a query given as (column indexes, weights)."""
         starts, ends = self.indptr[cols], self.indptr[cols + 1]
-        if not len(cols) or not (ends - starts).any():
+        sizes = ends - starts
+        if not len(cols) or not sizes.any():
             return np.zeros(self.n_rows, np.float32)
-        pick = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends, strict=True)])
-        weights = self.data[pick] * np.repeat(vals, ends - starts)
+        # Every column's stored positions, in column order: starts[k] .. ends[k] - 1.
+        pick = np.arange(int(sizes.sum())) + np.repeat(starts - (np.cumsum(sizes) - sizes), sizes)
+        weights = self.data[pick] * np.repeat(vals, sizes)
         return np.bincount(self.rows[pick], weights=weights, minlength=self.n_rows).astype(
             np.float32
         )
@@ -587,14 +589,17 @@ class KnowledgeIndex:
         cheap = char_doc + char_best + sound_doc
         for i, value in bm25.items():
             cheap[i] += value / top_bm25
-        candidates = np.argsort(-cheap)[:_CANDIDATES]
+        candidates = [i for i in np.argsort(-cheap)[:_CANDIDATES].tolist() if cheap[i] > 0]
+        # rapidfuzz over every phrasing of every candidate in two calls (one per scorer).
+        own = [s for i in candidates for s in self._strings_of[i]]
+        ratios = process.cdist([compact], own, scorer=fuzz.ratio, dtype=np.float64)[0]
+        partials = process.cdist(own, [compact], scorer=fuzz.partial_ratio, dtype=np.float64)
+        ends = np.cumsum([len(self._strings_of[i]) for i in candidates]).tolist()
         hits: list[Hit] = []
-        for i in candidates.tolist():
-            if cheap[i] <= 0:
-                continue
-            own = self._strings_of[i]
-            fz = max(fuzz.ratio(compact, s) for s in own) / 100
-            pr = max(fuzz.partial_ratio(s, compact) for s in own) / 100
+        for i, end in zip(candidates, ends, strict=True):
+            start = end - len(self._strings_of[i])
+            fz = float(ratios[start:end].max()) / 100
+            pr = float(partials[start:end, 0].max()) / 100
             coverage = self._coverage(i, terms)
             features = (
                 coverage,
