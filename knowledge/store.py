@@ -34,6 +34,7 @@ __all__ = [
     "build_index",
     "data_key",
     "load_index",
+    "read_index",
     "read_key",
     "stale_reason",
     "write_index",
@@ -84,13 +85,34 @@ def read_key(path: Path) -> str | None:
 
 
 def stale_reason(path: Path, key: str) -> str | None:
-    """Why the index file cannot be used for this key (None: it can)."""
-    found = read_key(path)
-    if found is None:
-        return f"{path} is missing or unreadable"
-    if found != key:
-        return f"{path} was built from other knowledge files (key {found[:12]}, now {key[:12]})"
-    return None
+    """Why the index file cannot be used for this key (None: it loads and can)."""
+    return _open(path, key)[1]
+
+
+def read_index(path: Path, key: str) -> KnowledgeIndex | None:
+    """The index saved at path for this key; None when missing, stale or unreadable."""
+    return _open(path, key)[0]
+
+
+def _open(path: Path, key: str) -> tuple[KnowledgeIndex | None, str | None]:
+    from knowledge.search import KnowledgeIndex
+
+    if not path.is_file():
+        return None, f"{path} is missing"
+    try:
+        with np.load(path) as saved:
+            found = array_text(saved["key"])
+            if found != key:
+                return None, (
+                    f"{path} was built from other knowledge files (key {found[:12]}, "
+                    f"now {key[:12]})"
+                )
+            arrays = {name: saved[name] for name in saved.files}
+        return KnowledgeIndex.from_arrays(arrays), None
+    except KeyError as exc:  # a member another version of the code did not save
+        return None, f"{path} has no {exc}: it was saved by another version of the code"
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        return None, f"{path} is unreadable ({exc})"
 
 
 def build_index() -> KnowledgeIndex:
@@ -106,33 +128,22 @@ def write_index(index: KnowledgeIndex, path: Path, key: str) -> None:
     save_npz(path, {"key": text_array(key), **index.to_arrays()})
 
 
-def _read(path: Path, key: str) -> KnowledgeIndex | None:
-    from knowledge.search import KnowledgeIndex
-
-    try:
-        with np.load(path) as saved:
-            if array_text(saved["key"]) != key:
-                return None
-            arrays = {name: saved[name] for name in saved.files}
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
-        return None
-    return KnowledgeIndex.from_arrays(arrays)
-
-
 def load_index(*, packaged: Path = PACKAGED_INDEX, cache: Path | None = None) -> KnowledgeIndex:
     """The shipped index, else the cached one, else a fresh build (logged, then cached)."""
     key = data_key()
+    index, reason = _open(packaged, key)
+    if index is not None:
+        return index
     folder = cache if cache is not None else cache_dir()
     cached = folder / f"index-{key[:16]}.npz"
-    for path in (packaged, cached):
-        index = _read(path, key)
-        if index is not None:
-            return index
+    index = read_index(cached, key)
+    if index is not None:
+        return index
     started = time.perf_counter()
     logger.warning(
         "Knowledge index out of date (%s): rebuilding into %s; "
         "run `python -m bot kb build` to ship a fresh one",
-        stale_reason(packaged, key),
+        reason,
         cached,
     )
     index = build_index()

@@ -11,8 +11,17 @@ import pytest
 import yaml
 
 from knowledge import store
+from knowledge.files import save_npz, text_array
 from knowledge.search import FEATURES, KnowledgeIndex, RankerModel
-from knowledge.store import build_index, data_key, load_index, read_key, write_index
+from knowledge.store import (
+    build_index,
+    data_key,
+    load_index,
+    read_index,
+    read_key,
+    stale_reason,
+    write_index,
+)
 from knowledge.vocab import DATA_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,3 +152,17 @@ def test_the_key_follows_the_indexed_files_only(tmp_path: Path) -> None:
     assert data_key(data) != key
     faq.unlink()
     assert data_key(data) not in (key, data_key(DATA_DIR))
+
+
+def test_an_index_saved_by_another_layout_counts_as_stale(
+    tmp_path: Path, fresh: KnowledgeIndex, builds: list[KnowledgeIndex]
+) -> None:
+    # A member this code needs is missing: code that changed what it saves without bumping
+    # INDEX_FORMAT still gets a rebuild (and `kb build` rewrites the file), never a crash.
+    arrays = {k: v for k, v in fresh.to_arrays().items() if k != "lengths"}
+    shipped = tmp_path / "index.npz"
+    save_npz(shipped, {"key": text_array(data_key()), **arrays})
+    assert "has no 'lengths'" in (stale_reason(shipped, data_key()) or "")
+    assert read_index(shipped, data_key()) is None
+    load_index(packaged=shipped, cache=tmp_path / "cache")
+    assert len(builds) == 1
