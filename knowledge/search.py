@@ -116,6 +116,7 @@ class Hit:
 
 
 _INTENT, _SUBJECT, _PARTIAL = (FEATURES.index(n) for n in ("intent", "subject", "partial"))
+_Word = tuple[str, float, set[str], int]  # a word of the index, its IDF, character pairs, count
 _LONG = 40  # characters: past this a message is a story around a question, harder to match
 
 
@@ -376,6 +377,8 @@ class KnowledgeIndex:
                 self._postings[term].append(i)
         self._avg_len = sum(self._lengths) / max(n, 1)
         self._related: dict[str, list[Entry]] = {}
+        self._phrasing_words: dict[int, list[tuple[float, list[_Word]]]] = {}
+        self._words: dict[str, _Word] = {}
         self._wording: dict[str, str] = {}  # filled on demand: only foreign words look at it
 
     # -- saved form ----------------------------------------------------------------------------
@@ -417,10 +420,10 @@ class KnowledgeIndex:
             "lengths": np.array(self._lengths, np.int64),
             # Each phrasing's words in the analyzer's order: frozenset() of the same list makes
             # the same set, iterated (and summed over) in the same order as a fresh build.
-            **_nested("phrasings", [self._phrasing_words(e) for e in self.entries], term_id),
+            **_nested("phrasings", [self._phrasing_tokens(e) for e in self.entries], term_id),
         }
 
-    def _phrasing_words(self, e: Entry) -> list[list[str]]:
+    def _phrasing_tokens(self, e: Entry) -> list[list[str]]:
         return [self.analyzer.tokens(t) for t in [e.question, *e.paraphrases]]
 
     @classmethod
@@ -529,37 +532,62 @@ class KnowledgeIndex:
         总监) is about something else, however much of the question it covers.
         """
         best = 0.0
-        for words in self._phrasings[i]:
-            total = sum(self._idf_of(t) for t in words)
+        for total, words in self._phrasing_words_of(i):
             if not total:
                 continue
             got = 0.0
-            for t in words:
+            for t, idf, pairs, n_pairs in words:
                 if t in terms:
-                    got += self._idf_of(t)
-                else:
-                    pairs = self.analyzer.bigrams(t)
-                    if pairs:
-                        got += 0.6 * len(pairs & query_pairs) / len(pairs) * self._idf_of(t)
+                    got += idf
+                elif n_pairs:
+                    got += 0.6 * len(pairs & query_pairs) / n_pairs * idf
             best = max(best, got / total)
         return best
 
-    def _coverage(self, i: int, terms: set[str]) -> float:
+    def _phrasing_words_of(self, i: int) -> list[tuple[float, list[_Word]]]:
+        """Each phrasing of the entry: its IDF total and its words (IDF, character pairs).
+
+        None of it depends on the question: worked out the first time the entry is a
+        candidate, then kept (the index's own words only, a bounded set).
+        """
+        found = self._phrasing_words.get(i)
+        if found is None:
+            found = []
+            for words in self._phrasings[i]:
+                total = sum(self._idf_of(t) for t in words)
+                found.append((total, [self._word(t) for t in words]))
+            self._phrasing_words[i] = found
+        return found
+
+    def _word(self, word: str) -> _Word:
+        known = self._words.get(word)
+        if known is None:
+            pairs = self.analyzer.bigrams(word)
+            known = self._words[word] = (word, self._idf_of(word), pairs, len(pairs))
+        return known
+
+    def _asked(self, terms: set[str]) -> tuple[float, list[tuple[str, float, list[str]]]]:
+        """The question's words for _coverage, worked out once per question: the IDF total,
+        and each word (in the set's order) with its IDF and its character pairs as "|ab|"."""
         total = sum(self._idf_of(t) for t in terms)
+        return total, [
+            (t, self._idf_of(t), [f"|{p}|" for p in self.analyzer.bigrams(t)]) for t in terms
+        ]
+
+    def _coverage(self, i: int, asked: tuple[float, list[tuple[str, float, list[str]]]]) -> float:
+        total, words = asked
         if total == 0:
             return 0.0
         got = 0.0
         tf, answer_terms, known_pairs = self._tf[i], self._answer_terms[i], self._bigrams[i]
-        for t in terms:
+        for t, idf, pairs in words:
             if t in tf:
-                got += self._idf_of(t)
+                got += idf
             elif t in answer_terms:
-                got += 0.5 * self._idf_of(t)
-            else:  # a typo or an odd cut: credit the share of the word's character pairs we know
-                pairs = self.analyzer.bigrams(t)
-                if pairs:
-                    shared = sum(1 for p in pairs if f"|{p}|" in known_pairs)
-                    got += 0.6 * shared / len(pairs) * self._idf_of(t)
+                got += 0.5 * idf
+            elif pairs:  # a typo or an odd cut: credit the share of the word's pairs we know
+                shared = sum(1 for p in pairs if p in known_pairs)
+                got += 0.6 * shared / len(pairs) * idf
         return got / total
 
     def _rank(self, query: str) -> list[Hit]:
@@ -590,6 +618,7 @@ class KnowledgeIndex:
         for i, value in bm25.items():
             cheap[i] += value / top_bm25
         candidates = [i for i in np.argsort(-cheap)[:_CANDIDATES].tolist() if cheap[i] > 0]
+        asked_words = self._asked(terms)
         # rapidfuzz over every phrasing of every candidate in two calls (one per scorer).
         own = [s for i in candidates for s in self._strings_of[i]]
         ratios = process.cdist([compact], own, scorer=fuzz.ratio, dtype=np.float64)[0]
@@ -600,7 +629,7 @@ class KnowledgeIndex:
             start = end - len(self._strings_of[i])
             fz = float(ratios[start:end].max()) / 100
             pr = float(partials[start:end, 0].max()) / 100
-            coverage = self._coverage(i, terms)
+            coverage = self._coverage(i, asked_words)
             features = (
                 coverage,
                 bm25.get(i, 0.0) / top_bm25,
