@@ -12,8 +12,10 @@ import yaml
 
 from knowledge import store
 from knowledge.files import save_npz, text_array
+from knowledge.lexicon import PACKAGED_LEXICON, lexicon_format_matches
 from knowledge.search import FEATURES, KnowledgeIndex, RankerModel
 from knowledge.store import (
+    PACKAGED_INDEX,
     build_index,
     data_key,
     load_index,
@@ -52,6 +54,21 @@ def builds(monkeypatch: pytest.MonkeyPatch, fresh: KnowledgeIndex) -> list[Knowl
 
     monkeypatch.setattr(store, "build_index", build)
     return done
+
+
+def test_the_shipped_index_is_fresh() -> None:
+    reason = stale_reason(PACKAGED_INDEX, data_key())
+    assert reason is None, (
+        f"The shipped index is stale ({reason}): run `python -m bot kb build` and commit "
+        "knowledge/index.npz with the knowledge files."
+    )
+
+
+def test_the_shipped_lexicon_has_this_code_s_format() -> None:
+    assert lexicon_format_matches(PACKAGED_LEXICON), (
+        f"{PACKAGED_LEXICON} is missing or of another format: run `python -m bot kb build` "
+        "and commit knowledge/lexicon.npz."
+    )
 
 
 def test_a_loaded_index_answers_exactly_as_a_fresh_build(
