@@ -166,6 +166,17 @@ def cmd_exam(args: argparse.Namespace) -> int:
     return run_exam_command(_settings(), args)
 
 
+def cmd_console(args: argparse.Namespace) -> int:
+    """The staff web console, or a sign-in link for it."""
+    from bot.console import cli as console
+
+    settings = _settings()
+    if args.console_command == "link":
+        return console.print_link(settings, args.user)
+    _logging(settings)
+    return console.serve(settings, args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """All subcommands of python -m bot."""
     parser = argparse.ArgumentParser(prog="python -m bot", description="食安助手")
@@ -218,6 +229,15 @@ def build_parser() -> argparse.ArgumentParser:
     eexp.add_argument("--filter", default="", help="与 /exam_results 相同的筛选词")
     esub.add_parser("import-bank", help="从 xlsx/CSV 导入官方题库").add_argument("file")
     exam.set_defaults(func=cmd_exam)
+
+    console = sub.add_parser("console", help="监管工作台（网页）；link 生成登录链接")
+    console.add_argument("--host", default="127.0.0.1")
+    console.add_argument("--port", type=int, default=8080)
+    console_sub = console.add_subparsers(dest="console_command")
+    console_sub.add_parser("link", help="打印一次性登录链接").add_argument(
+        "--user", type=int, required=True
+    )
+    console.set_defaults(func=cmd_console)
 
     sandbox = sub.add_parser("sandbox", help="离线 Bot API 模拟器")
     ssub = sandbox.add_subparsers(dest="sandbox_command", required=True)
