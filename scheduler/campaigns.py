@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram.error import TelegramError
@@ -31,6 +31,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 PREFIX = "campaign:"
+REFRESH = timedelta(minutes=1)
 
 
 def now_for(bot_data: BotData) -> datetime:
@@ -91,7 +92,28 @@ async def transition_job(context: Context) -> None:
     schedule_transitions(context.application)
 
 
+async def _refresh_job(context: Context) -> None:
+    schedule_transitions(context.application)
+
+
 async def resume_campaigns(app: Any) -> None:
-    """Start-up hook: apply missed transitions, then re-register the jobs from the rows."""
+    """Start-up hook: apply missed transitions, then re-register the jobs from the rows.
+
+    The web console opens and closes campaigns in another process; a refresh every minute
+    makes the jobs follow (an end time set there is kept to within REFRESH).
+    """
     await apply_transitions(app)
     schedule_transitions(app)
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(
+            _refresh_job,
+            interval=REFRESH,
+            first=REFRESH,
+            name="campaigns:refresh",
+            job_kwargs={
+                "id": "campaigns:refresh",
+                "replace_existing": True,
+                "misfire_grace_time": None,
+                "coalesce": True,
+            },
+        )

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.config import Settings
-from bot.console.routes import overview, pending, signin
+from bot.console.routes import campaigns, overview, pending, public, signin
 from bot.console.web import ConsoleState, page
 from bot.db import create_tables, make_engine
 from bot.users import Roles
@@ -29,7 +29,13 @@ def create_app(settings: Settings, *, state: ConsoleState | None = None) -> Star
         roles = Roles(frozenset(settings.admin_user_ids), frozenset(settings.inspector_user_ids))
         state = ConsoleState(settings=settings, engine=engine, roles=roles)
     app = Starlette(
-        routes=[*signin.ROUTES, *overview.ROUTES, *pending.ROUTES],
+        routes=[
+            *signin.ROUTES,
+            *overview.ROUTES,
+            *pending.ROUTES,
+            *campaigns.ROUTES,
+            *public.ROUTES,
+        ],
         exception_handlers={404: _not_found, 405: _not_found},
     )
     app.state.console = state
