@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.config import Settings
-from bot.console.routes import campaigns, overview, pending, public, signin
+from bot.console.routes import audit, campaigns, exams, overview, pending, public, qa, signin, tips
 from bot.console.web import ConsoleState, page
 from bot.db import create_tables, make_engine
 from bot.users import Roles
@@ -35,6 +35,10 @@ def create_app(settings: Settings, *, state: ConsoleState | None = None) -> Star
             *pending.ROUTES,
             *campaigns.ROUTES,
             *public.ROUTES,
+            *qa.ROUTES,
+            *exams.ROUTES,
+            *tips.ROUTES,
+            *audit.ROUTES,
         ],
         exception_handlers={404: _not_found, 405: _not_found},
     )

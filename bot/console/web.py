@@ -33,8 +33,10 @@ from knowledge.search import KnowledgeIndex
 __all__ = [
     "COOKIE",
     "MAX_FORM_BYTES",
+    "XLSX",
     "ConsoleState",
     "Endpoint",
+    "attachment",
     "db",
     "form_text",
     "local",
@@ -102,6 +104,18 @@ def page(
         .render(staff=staff, path=request.url.path, **ctx)
     )
     return HTMLResponse(html, status_code=status)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def attachment(data: bytes, media_type: str, filename: str) -> Response:
+    """A file download (Excel, CSV)."""
+    return Response(
+        data,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def form_text(form: FormData, name: str) -> str:

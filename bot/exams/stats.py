@@ -49,6 +49,7 @@ class RecordFilter:
     township: str | None = None
     passed: bool | None = None
     inspector_id: int | None = None
+    enterprise: str | None = None  # part of the enterprise's name (the console's filter)
 
 
 def _dates(groups: Sequence[str | None]) -> tuple[date, date] | None:
@@ -136,6 +137,8 @@ def records(session: Session, flt: RecordFilter, tz: ZoneInfo) -> list[Record]:
             continue
         township = exam.township or NO_TOWNSHIP
         if flt.township and flt.township not in township:
+            continue
+        if flt.enterprise and flt.enterprise not in exam.enterprise:
             continue
         found.append(
             Record(

@@ -18,7 +18,7 @@ from bot.campaigns import services as svc
 from bot.campaigns.exports import chart_pngs, workbook_bytes
 from bot.campaigns.results import raw_votes, tally
 from bot.console.auth import Staff
-from bot.console.web import db, form_text, page, record, staff_page, state
+from bot.console.web import XLSX, attachment, db, form_text, page, record, staff_page, state
 from bot.models import Campaign
 from bot.render import MAX_TEXT, label, render
 
@@ -190,11 +190,7 @@ async def workbook(request: Request, staff: Staff) -> Response:
     if results is None:
         return page(request, "denied", staff=staff, reason="missing", status=404)
     data = await asyncio.to_thread(workbook_bytes, results, votes, state(request).settings.tz)
-    return Response(
-        data,
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="campaign_{campaign_id}.xlsx"'},
-    )
+    return attachment(data, XLSX, f"campaign_{campaign_id}.xlsx")
 
 
 @staff_page("admin")

@@ -16,7 +16,7 @@ from starlette.routing import Route
 from bot.broadcasts.services import MAX_TEXT
 from bot.console.auth import Staff
 from bot.console.outbox import delivery_status, queue_message
-from bot.console.web import db, form_text, page, record, staff_page, state
+from bot.console.web import attachment, db, form_text, page, record, staff_page, state
 from bot.guidance import services as guidance
 from bot.models import PendingQuestion, QuestionLog
 from bot.render import render
@@ -158,11 +158,7 @@ async def export_csv(request: Request, staff: Staff) -> Response:
     with db(request) as session:
         data = guidance.export_pending_csv(session)
         record(session, staff, "pending:export")
-    return Response(
-        data,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="pending.csv"'},
-    )
+    return attachment(data, "text/csv; charset=utf-8", "pending.csv")
 
 
 ROUTES = [

@@ -1,0 +1,110 @@
+"""监督抽考: records with filters (month, sector, township, enterprise), statistics, Excel.
+
+The same services as /exam_results and /exam_export: inspectors see the exams they issued,
+admins see all; every view and export is audited as in the bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import date, timedelta
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bot.console.auth import Staff
+from bot.console.web import XLSX, attachment, db, page, record, staff_page, state
+from bot.exams.bank import load_exam_bank
+from bot.exams.exports import Report, build_report, workbook_bytes
+from bot.exams.stats import RecordFilter
+from knowledge.quiz import ROLES, SECTORS
+
+__all__ = ["ROUTES", "parse_exam_filter"]
+
+FIELDS = ("month", "sector", "township", "enterprise", "passed")
+SHOWN = 300
+
+
+def _month(value: str) -> tuple[date, date] | None:
+    try:
+        year, month = (int(p) for p in value.split("-"))
+        first = date(year, month, 1)
+    except ValueError:
+        return None
+    return first, date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+
+
+def parse_exam_filter(typed: dict[str, str]) -> tuple[RecordFilter, dict[str, str]]:
+    """The filter from the form; errors in Chinese by field."""
+    errors: dict[str, str] = {}
+    values: dict[str, object] = {}
+    if typed["month"]:
+        span = _month(typed["month"])
+        if span is None:
+            errors["month"] = "月份格式应为 2027-03。"
+        else:
+            values["start"], values["end"] = span
+    if typed["sector"]:
+        if typed["sector"] in SECTORS:
+            values["sector"] = typed["sector"]
+        else:
+            errors["sector"] = "未知的行业。"
+    if typed["passed"] in ("yes", "no"):
+        values["passed"] = typed["passed"] == "yes"
+    for name, limit in (("township", 20), ("enterprise", 60)):
+        if len(typed[name]) > limit:
+            errors[name] = f"最多 {limit} 个字。"
+        elif typed[name]:
+            values[name] = typed[name]
+    return RecordFilter(**values), errors  # type: ignore[arg-type]
+
+
+def _report(request: Request, staff: Staff, action: str) -> tuple[Report | None, dict[str, str]]:
+    typed = {name: request.query_params.get(name, "").strip() for name in FIELDS}
+    flt, errors = parse_exam_filter(typed)
+    if errors:
+        return None, errors
+    if not staff.is_admin:
+        flt = dataclasses.replace(flt, inspector_id=staff.user_id)
+    with db(request) as session:
+        report = build_report(session, flt, load_exam_bank(session), state(request).settings.tz)
+        record(session, staff, f"exam:{action}", str(request.url.query))
+    return report, errors
+
+
+@staff_page()
+async def exams_page(request: Request, staff: Staff) -> Response:
+    """Statistics and records for the filter."""
+    report, errors = _report(request, staff, "results")
+    typed = {name: request.query_params.get(name, "") for name in FIELDS}
+    return page(
+        request,
+        "exams",
+        staff=staff,
+        status=400 if errors else 200,
+        report=report,
+        errors=errors,
+        typed=typed,
+        sectors=SECTORS,
+        roles=ROLES,
+        shown=SHOWN,
+        query=str(request.url.query),
+    )
+
+
+@staff_page()
+async def export(request: Request, staff: Staff) -> Response:
+    """The records and statistics as the bot's Excel workbook."""
+    report, _errors = _report(request, staff, "export")
+    if report is None:
+        return page(request, "denied", staff=staff, reason="missing", status=400)
+    data = await asyncio.to_thread(workbook_bytes, report, state(request).settings.tz)
+    return attachment(data, XLSX, "exam_results.xlsx")
+
+
+ROUTES = [
+    Route("/exams", exams_page, methods=["GET"]),
+    Route("/exams.xlsx", export, methods=["GET"]),
+]
