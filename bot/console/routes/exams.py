@@ -18,7 +18,7 @@ from bot.console.auth import Staff
 from bot.console.web import XLSX, attachment, db, page, record, staff_page, state
 from bot.exams.bank import load_exam_bank
 from bot.exams.exports import Report, build_report, workbook_bytes
-from bot.exams.stats import RecordFilter
+from bot.exams.stats import RecordFilter, records, summary
 from knowledge.quiz import ROLES, SECTORS
 
 __all__ = ["ROUTES", "parse_exam_filter"]
@@ -61,15 +61,25 @@ def parse_exam_filter(typed: dict[str, str]) -> tuple[RecordFilter, dict[str, st
     return RecordFilter(**values), errors  # type: ignore[arg-type]
 
 
-def _report(request: Request, staff: Staff, action: str) -> tuple[Report | None, dict[str, str]]:
+def _report(
+    request: Request, staff: Staff, action: str, *, full: bool
+) -> tuple[Report | None, dict[str, str]]:
+    """The filtered report; for the page without the most-missed questions (the workbook has
+    them) and with the newest SHOWN records."""
     typed = {name: request.query_params.get(name, "").strip() for name in FIELDS}
     flt, errors = parse_exam_filter(typed)
     if errors:
         return None, errors
     if not staff.is_admin:
         flt = dataclasses.replace(flt, inspector_id=staff.user_id)
+    tz = state(request).settings.tz
     with db(request) as session:
-        report = build_report(session, flt, load_exam_bank(session), state(request).settings.tz)
+        if full:
+            report = build_report(session, flt, load_exam_bank(session), tz)
+        else:  # a page: figures from the database, only the newest records shown
+            total, sectors, townships = summary(session, flt, tz)
+            rows = records(session, flt, tz, limit=SHOWN)
+            report = Report(flt, rows, total, sectors, townships, [])
         record(session, staff, f"exam:{action}", str(request.url.query))
     return report, errors
 
@@ -77,7 +87,7 @@ def _report(request: Request, staff: Staff, action: str) -> tuple[Report | None,
 @staff_page()
 async def exams_page(request: Request, staff: Staff) -> Response:
     """Statistics and records for the filter."""
-    report, errors = _report(request, staff, "results")
+    report, errors = _report(request, staff, "results", full=False)
     typed = {name: request.query_params.get(name, "") for name in FIELDS}
     return page(
         request,
@@ -97,7 +107,7 @@ async def exams_page(request: Request, staff: Staff) -> Response:
 @staff_page()
 async def export(request: Request, staff: Staff) -> Response:
     """The records and statistics as the bot's Excel workbook."""
-    report, _errors = _report(request, staff, "export")
+    report, _errors = _report(request, staff, "export", full=True)
     if report is None:
         return page(request, "denied", staff=staff, reason="missing", status=400)
     data = await asyncio.to_thread(workbook_bytes, report, state(request).settings.tz)
