@@ -23,6 +23,8 @@ RULES = [
     ("GET", "/qa?q=健康证多久办一次", "inspector"),
     ("GET", "/exams", "inspector"),
     ("GET", "/exams.xlsx", "inspector"),
+    ("GET", "/exams/issue", "inspector"),
+    ("POST", "/exams/issue", "inspector"),
     ("GET", "/pending", "admin"),
     ("GET", "/pending.csv", "admin"),
     ("POST", "/pending/1/reply", "admin"),

@@ -169,3 +169,41 @@ def test_overview_figures(client_for, engine) -> None:
     assert "没有正在投票的活动" in page.text  # the campaign is a draft
     inspector_view = client_for(INSPECTOR).get("/")
     assert 'href="/pending"' not in inspector_view.text  # admins' pages are not offered
+
+
+def test_issue_an_exam_code(client_for, engine, settings) -> None:
+    inspector = client_for(INSPECTOR)
+    bad = inspector.post(
+        "/exams/issue",
+        data={
+            "csrf": inspector.csrf,
+            "enterprise": "饭",
+            "credit_code": "123",
+            "sector": "catering",
+        },
+    )
+    assert bad.status_code == 400
+    assert "企业名称应为 2-60 个字。" in bad.text and "统一社会信用代码应为 18 位" in bad.text
+    assert "请选择岗位。" in bad.text and "请选择行业。" not in bad.text
+    assert 'value="饭"' in bad.text and 'value="catering" selected' in bad.text
+    good = inspector.post(
+        "/exams/issue",
+        data={
+            "csrf": inspector.csrf,
+            "enterprise": "城关饭店",
+            "sector": "catering",
+            "role": "officer",
+            "township": "城关街道",
+        },
+    )
+    assert good.status_code == 200 and "抽考已发起" in good.text
+    with Session(engine) as session:
+        exam = session.exec(select(Exam)).one()
+        assert (exam.inspector_id, exam.enterprise, exam.status) == (
+            INSPECTOR,
+            "城关饭店",
+            "issued",
+        )
+        assert exam.code in good.text
+        [logged] = session.exec(select(AuditLog).where(AuditLog.action == "exam:issue")).all()
+        assert logged.actor_id == INSPECTOR

@@ -1,4 +1,5 @@
-"""监督抽考: records with filters (month, sector, township, enterprise), statistics, Excel.
+"""监督抽考: records with filters (month, sector, township, enterprise), statistics, Excel, and
+issuing a code with the same checks as /exam_new.
 
 The same services as /exam_results and /exam_export: inspectors see the exams they issued,
 admins see all; every view and export is audited as in the bot.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import random
 from datetime import date, timedelta
 
 from starlette.requests import Request
@@ -15,15 +17,19 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.console.auth import Staff
-from bot.console.web import XLSX, attachment, db, page, record, staff_page, state
+from bot.console.web import XLSX, attachment, db, form_text, page, record, staff_page, state
 from bot.exams.bank import load_exam_bank
 from bot.exams.exports import Report, build_report, workbook_bytes
+from bot.exams.issue import check_form, get_default_paper, issue_exam
+from bot.exams.paper import PaperError
 from bot.exams.stats import RecordFilter, records, summary
+from bot.models import Exam
 from knowledge.quiz import ROLES, SECTORS
 
 __all__ = ["ROUTES", "parse_exam_filter"]
 
 FIELDS = ("month", "sector", "township", "enterprise", "passed")
+ISSUE_FIELDS = ("enterprise", "credit_code", "sector", "role", "township", "candidate")
 SHOWN = 300
 
 
@@ -117,4 +123,71 @@ async def export(request: Request, staff: Staff) -> Response:
 ROUTES = [
     Route("/exams", exams_page, methods=["GET"]),
     Route("/exams.xlsx", export, methods=["GET"]),
+]
+
+
+@staff_page()
+async def issue_page(request: Request, staff: Staff) -> Response:
+    """The form to issue one exam code."""
+    return _issue_form(request, staff, typed={}, errors={})
+
+
+def _issue_form(
+    request: Request,
+    staff: Staff,
+    *,
+    typed: dict[str, str],
+    errors: dict[str, str],
+    exam: Exam | None = None,
+    status: int = 200,
+) -> Response:
+    settings = state(request).settings
+    link = ""
+    if exam is not None and settings.telegram_bot_username:
+        link = f"https://t.me/{settings.telegram_bot_username}?start=exam_{exam.code}"
+    return page(
+        request,
+        "exam_issue",
+        staff=staff,
+        status=status,
+        typed=typed,
+        errors=errors,
+        exam=exam,
+        link=link,
+        sectors=SECTORS,
+        roles=ROLES,
+        hours=settings.exam_code_hours,
+    )
+
+
+@staff_page()
+async def issue(request: Request, staff: Staff) -> Response:
+    """Issue one code with the bot's rules (checks, paper, expiry); the result shows the code."""
+    form = await request.form()
+    typed = {name: form_text(form, name) for name in ISSUE_FIELDS}
+    data, errors = check_form(typed)
+    if errors:
+        return _issue_form(request, staff, typed=typed, errors=errors, status=400)
+    settings = state(request).settings
+    try:
+        with db(request) as session:
+            exam = issue_exam(
+                session,
+                inspector_id=staff.user_id,
+                data=data,
+                bank=load_exam_bank(session),
+                paper=get_default_paper(session, settings),
+                hours=settings.exam_code_hours,
+                rng=random.SystemRandom(),
+                now=state(request).clock(),
+            )
+    except PaperError as exc:
+        errors = {"paper": "；".join(exc.problems)}
+        return _issue_form(request, staff, typed=typed, errors=errors, status=409)
+    return _issue_form(request, staff, typed={}, errors={}, exam=exam)
+
+
+ROUTES += [
+    Route("/exams/issue", issue_page, methods=["GET"]),
+    Route("/exams/issue", issue, methods=["POST"]),
 ]
