@@ -165,8 +165,12 @@ def staff_page(
                 if _content_length(request) > max_body:
                     return page(request, "denied", staff=staff, reason="too_big", status=413)
                 form = await request.form(max_files=1, max_fields=50)
-                if form_text(form, "csrf") != staff.csrf:
-                    return page(request, "denied", staff=staff, reason="csrf", status=403)
+                try:
+                    if form_text(form, "csrf") != staff.csrf:
+                        return page(request, "denied", staff=staff, reason="csrf", status=403)
+                    return await fn(request, staff)
+                finally:
+                    await form.close()  # an uploaded file's temporary file
             return await fn(request, staff)
 
         return endpoint

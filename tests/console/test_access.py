@@ -25,6 +25,8 @@ RULES = [
     ("GET", "/exams.xlsx", "inspector"),
     ("GET", "/exams/issue", "inspector"),
     ("POST", "/exams/issue", "inspector"),
+    ("GET", "/exams/batch", "inspector"),
+    ("POST", "/exams/batch", "inspector"),
     ("GET", "/pending", "admin"),
     ("GET", "/pending.csv", "admin"),
     ("POST", "/pending/1/reply", "admin"),

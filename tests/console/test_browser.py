@@ -175,3 +175,27 @@ async def test_open_close_publish_and_the_public_page(stack, browser, engine, sc
     assert response is not None and response.status == 200
     await deliver_outbox(driver)
     assert staff_messages(driver, "抽检结果公布")  # the voter heard about it in Telegram
+
+
+async def test_issue_a_batch_of_exam_codes_from_excel(stack, browser, screenshots) -> None:
+    from tests.console.test_exam_batch import sheet
+
+    driver, base = stack
+    page = await browser.new_page()
+    await sign_in(driver, page)
+    await page.goto(base + "/exams")
+    await page.click("#batch-exam")
+    data = sheet(
+        ["城关饭店", "", "餐饮服务", "食品安全员", "城关街道", "张三"],
+        ["东城超市", "", "食品销售", "食品安全总监", "东城街道", "李四"],
+    )
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    await page.set_input_files(
+        "#file", files=[{"name": "名单.xlsx", "mimeType": xlsx, "buffer": data}]
+    )
+    await page.click("#upload-button")
+    await page.wait_for_selector("#codes")
+    assert "已发起 2 场抽考" in await page.inner_text("#issued")
+    table = await page.inner_text("#codes")
+    assert "城关饭店" in table and "李四" in table
+    await shoot(page, screenshots, "exam_batch")

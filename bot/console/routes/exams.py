@@ -12,6 +12,7 @@ import dataclasses
 import random
 from datetime import date, timedelta
 
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -19,8 +20,9 @@ from starlette.routing import Route
 from bot.console.auth import Staff
 from bot.console.web import XLSX, attachment, db, form_text, page, record, staff_page, state
 from bot.exams.bank import load_exam_bank
+from bot.exams.batch import MAX_BYTES, SheetRow, issue_batch, parse_candidates
 from bot.exams.exports import Report, build_report, workbook_bytes
-from bot.exams.issue import check_form, get_default_paper, issue_exam
+from bot.exams.issue import check_form, get_default_paper
 from bot.exams.paper import PaperError
 from bot.exams.stats import RecordFilter, records, summary
 from bot.models import Exam
@@ -142,9 +144,7 @@ def _issue_form(
     status: int = 200,
 ) -> Response:
     settings = state(request).settings
-    link = ""
-    if exam is not None and settings.telegram_bot_username:
-        link = f"https://t.me/{settings.telegram_bot_username}?start=exam_{exam.code}"
+    link = _exam_link(settings.telegram_bot_username, exam.code) if exam else ""
     return page(
         request,
         "exam_issue",
@@ -160,6 +160,22 @@ def _issue_form(
     )
 
 
+def _issue(request: Request, staff: Staff, rows: list[SheetRow]) -> list[Exam]:
+    """One code per row with the bot's paper and expiry; PaperError issues none."""
+    settings = state(request).settings
+    with db(request) as session:
+        return issue_batch(
+            session,
+            inspector_id=staff.user_id,
+            rows=rows,
+            bank=load_exam_bank(session),
+            paper=get_default_paper(session, settings),
+            hours=settings.exam_code_hours,
+            rng=random.SystemRandom(),
+            now=state(request).clock(),
+        )
+
+
 @staff_page()
 async def issue(request: Request, staff: Staff) -> Response:
     """Issue one code with the bot's rules (checks, paper, expiry); the result shows the code."""
@@ -168,19 +184,8 @@ async def issue(request: Request, staff: Staff) -> Response:
     data, errors = check_form(typed)
     if errors:
         return _issue_form(request, staff, typed=typed, errors=errors, status=400)
-    settings = state(request).settings
     try:
-        with db(request) as session:
-            exam = issue_exam(
-                session,
-                inspector_id=staff.user_id,
-                data=data,
-                bank=load_exam_bank(session),
-                paper=get_default_paper(session, settings),
-                hours=settings.exam_code_hours,
-                rng=random.SystemRandom(),
-                now=state(request).clock(),
-            )
+        [exam] = _issue(request, staff, [SheetRow(0, data)])
     except PaperError as exc:
         errors = {"paper": "；".join(exc.problems)}
         return _issue_form(request, staff, typed=typed, errors=errors, status=409)
@@ -190,4 +195,66 @@ async def issue(request: Request, staff: Staff) -> Response:
 ROUTES += [
     Route("/exams/issue", issue_page, methods=["GET"]),
     Route("/exams/issue", issue, methods=["POST"]),
+]
+
+
+@staff_page()
+async def batch_page(request: Request, staff: Staff) -> Response:
+    """The upload form for a candidate list."""
+    return page(request, "exam_batch", staff=staff, problems=[], exams=[], code_links={})
+
+
+def _refused(request: Request, staff: Staff, problems: list[str], status: int) -> Response:
+    """The upload form again with why nothing was issued."""
+    return page(
+        request,
+        "exam_batch",
+        staff=staff,
+        problems=problems,
+        exams=[],
+        code_links={},
+        status=status,
+    )
+
+
+@staff_page(max_body=MAX_BYTES + 16 * 1024)
+async def batch_issue(request: Request, staff: Staff) -> Response:
+    """Issue one code per row of the uploaded sheet; a printable sheet of codes and links."""
+    upload = (await request.form()).get("file")
+    problems: list[str] = []
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        problems = ["请选择要上传的 Excel 文件（.xlsx）。"]
+    elif not upload.filename.lower().endswith(".xlsx"):
+        problems = ["只接受 Excel 文件（.xlsx）。"]
+    rows: list[SheetRow] = []
+    if not problems and isinstance(upload, UploadFile):
+        rows, problems = parse_candidates(await upload.read(MAX_BYTES + 1))
+    if problems:
+        return _refused(request, staff, problems, 400)
+    settings = state(request).settings
+    try:
+        exams = _issue(request, staff, rows)
+    except PaperError as exc:
+        return _refused(request, staff, ["题库无法组卷：" + "；".join(exc.problems)], 409)
+    links = {e.code: _exam_link(settings.telegram_bot_username, e.code) for e in exams}
+    return page(
+        request,
+        "exam_batch",
+        staff=staff,
+        problems=[],
+        exams=exams,
+        code_links=links,
+        sectors=SECTORS,
+        roles=ROLES,
+    )
+
+
+def _exam_link(username: str | None, code: str) -> str:
+    """The candidate's deep link, when the bot's username is configured."""
+    return f"https://t.me/{username}?start=exam_{code}" if username else ""
+
+
+ROUTES += [
+    Route("/exams/batch", batch_page, methods=["GET"]),
+    Route("/exams/batch", batch_issue, methods=["POST"]),
 ]
