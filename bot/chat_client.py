@@ -23,7 +23,8 @@ __all__ = ["ChatClient", "run_chat"]
 FILES_DIR = Path("data/chat_files")
 HELP = (
     "离线对话模式（不连接 Telegram）。直接输入文字与食安助手对话；\n"
-    "输入按钮前的数字即按下该按钮；/as 用户ID 切换用户；/whoami 当前用户；/quit 退出。"
+    "输入按钮前的数字即按下该按钮；/as 用户ID 切换用户；/whoami 当前用户；/quit 退出。\n"
+    "监管工作台：另开终端运行 python -m bot console，再以管理员身份发送 /console 获取登录链接。"
 )
 
 

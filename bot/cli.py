@@ -252,6 +252,17 @@ def cmd_db(args: argparse.Namespace) -> int:
         engine.dispose()
 
 
+def cmd_console(args: argparse.Namespace) -> int:
+    """The staff web console, or a sign-in link for it."""
+    from bot.console import cli as console
+
+    settings = _settings()
+    if args.console_command == "link":
+        return console.print_link(settings, args.user)
+    _logging(settings)
+    return console.serve(settings, args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """All subcommands of python -m bot."""
     parser = argparse.ArgumentParser(prog="python -m bot", description="食安助手")
@@ -316,6 +327,15 @@ def build_parser() -> argparse.ArgumentParser:
     dsub.add_parser("upgrade", help="升级到最新版本")
     dsub.add_parser("current", help="显示当前版本")
     db.set_defaults(func=cmd_db)
+
+    console = sub.add_parser("console", help="监管工作台（网页）；link 生成登录链接")
+    console.add_argument("--host", default="127.0.0.1")
+    console.add_argument("--port", type=int, default=8080)
+    console_sub = console.add_subparsers(dest="console_command")
+    console_sub.add_parser("link", help="打印一次性登录链接").add_argument(
+        "--user", type=int, required=True
+    )
+    console.set_defaults(func=cmd_console)
 
     sandbox = sub.add_parser("sandbox", help="离线 Bot API 模拟器")
     ssub = sandbox.add_subparsers(dest="sandbox_command", required=True)

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_port: int = 8443
     webhook_listen: str = "0.0.0.0"
+    # The console's public base address: sign-in links and public pages are built from it.
+    console_url: str = "http://127.0.0.1:8080"
+    # The bot's @username without @: the console builds exam links (t.me/<name>?start=...) with it.
+    telegram_bot_username: str | None = None
     # Telegram's overall flood limit (~30 messages/s); raise it only for a scaled test server.
     telegram_flood_limit: float = Field(default=30.0, gt=0)
     broadcast_rate: float = Field(default=25.0, gt=0)

@@ -49,8 +49,9 @@ def is_postgres(engine: Engine) -> bool:
 
 
 def create_tables(engine: Engine) -> None:
-    """Create every table of bot.models that does not exist yet."""
+    """Create every table of bot.models and bot.console.models that does not exist yet."""
     from bot import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+    from bot.console import models as console_models  # noqa: F401  (sign-in links, sessions)
 
     SQLModel.metadata.create_all(engine)
 

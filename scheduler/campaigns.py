@@ -8,6 +8,7 @@ a job, a restart and an admin never open or close a campaign twice.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from telegram.error import TelegramError
@@ -27,6 +28,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 PREFIX = "campaign:"
+REFRESH = timedelta(minutes=1)
 
 
 async def stop_polls(app: Any, campaign_ids: list[int]) -> None:
@@ -81,7 +83,28 @@ async def transition_job(context: Context) -> None:
     schedule_transitions(context.application)
 
 
+async def _refresh_job(context: Context) -> None:
+    schedule_transitions(context.application)
+
+
 async def resume_campaigns(app: Any) -> None:
-    """Start-up hook: apply missed transitions, then re-register the jobs from the rows."""
+    """Start-up hook: apply missed transitions, then re-register the jobs from the rows.
+
+    The web console opens and closes campaigns in another process; a refresh every minute
+    makes the jobs follow (an end time set there is kept to within REFRESH).
+    """
     await apply_transitions(app)
     schedule_transitions(app)
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(
+            _refresh_job,
+            interval=REFRESH,
+            first=REFRESH,
+            name="campaigns:refresh",
+            job_kwargs={
+                "id": "campaigns:refresh",
+                "replace_existing": True,
+                "misfire_grace_time": None,
+                "coalesce": True,
+            },
+        )

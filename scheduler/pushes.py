@@ -10,7 +10,6 @@ from bot.broadcasts.services import create_broadcast
 from bot.db import session_scope
 from bot.kit import Context
 from bot.models import ScheduledPush, as_utc
-from bot.render import render
 from scheduler.broadcasts import launch, resume_all
 from scheduler.calendar import Occasion
 from scheduler.tips_schedule import (
@@ -19,6 +18,7 @@ from scheduler.tips_schedule import (
     decide_missed,
     ensure_schedule,
     planned_pushes,
+    tip_text,
 )
 
 __all__ = ["render_tip", "schedule_pushes", "send_push", "setup_jobs"]
@@ -28,15 +28,7 @@ logger = logging.getLogger(__name__)
 
 def render_tip(app: Any, occasion: Occasion) -> str | None:
     """The tip message for an occasion (None when there is no tip for it)."""
-    if occasion.custom_text:
-        return render(
-            "tip_custom", name=occasion.name, day=occasion.day, text=occasion.custom_text
-        )
-    tip = app.bot_data.tips.get(occasion.key)
-    if tip is None:
-        return None
-    title, body = tip.render(year=occasion.day.year, day=occasion.day)
-    return render("tip_message", title=title, body=body, day=occasion.day)
+    return tip_text(app.bot_data.tips, occasion)
 
 
 def _occasion_of(session: Any, push: ScheduledPush) -> Occasion | None:

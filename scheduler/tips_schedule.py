@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -11,6 +12,8 @@ from sqlmodel import Session, col, select
 
 from bot.config import Settings
 from bot.models import CustomOccasion, ScheduledPush, as_utc
+from bot.render import render
+from knowledge.tips import Tip
 from scheduler.calendar import ADMIN_SET, NAMES, Occasion, occasions_for_year, push_time
 
 __all__ = [
@@ -24,6 +27,7 @@ __all__ = [
     "find_occasion",
     "planned_pushes",
     "set_custom_occasion",
+    "tip_text",
 ]
 
 logger = logging.getLogger(__name__)
@@ -52,6 +56,19 @@ def set_custom_occasion(
     session.add(row)
     session.commit()
     return row
+
+
+def tip_text(tips: Mapping[str, Tip], occasion: Occasion) -> str | None:
+    """The tip message for an occasion as subscribers get it (None when it has no tip)."""
+    if occasion.custom_text:
+        return render(
+            "tip_custom", name=occasion.name, day=occasion.day, text=occasion.custom_text
+        )
+    tip = tips.get(occasion.key)
+    if tip is None:
+        return None
+    title, body = tip.render(year=occasion.day.year, day=occasion.day)
+    return render("tip_message", title=title, body=body, day=occasion.day)
 
 
 def calendar_rows(session: Session, year: int) -> list[Occasion]:

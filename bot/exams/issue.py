@@ -31,9 +31,11 @@ __all__ = [
     "TEXT_STEPS",
     "Draft",
     "cancel_draft",
+    "check_form",
     "draft_of",
     "get_default_paper",
     "issue",
+    "issue_exam",
     "parse_line",
     "recent_townships",
     "restart_draft",
@@ -251,9 +253,51 @@ def issue(
     draft = draft_of(session, inspector_id)
     if draft is None or draft.step != "confirm":
         raise LookupError("no confirmed draft")
-    data = draft.data
+    session.delete(draft.row)
+    return issue_exam(
+        session,
+        inspector_id=inspector_id,
+        data=draft.data,
+        bank=bank,
+        paper=paper,
+        hours=hours,
+        rng=rng,
+        now=now,
+    )
+
+
+def check_form(values: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Exam fields typed in one form (the console): (data, errors by field). Optional fields
+    may be empty; every value passes the same check_value as the chat draft's steps."""
+    data: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for step in STEPS[:-1]:
+        value = values.get(step, "").strip()
+        if not value and step in OPTIONAL:
+            continue
+        checked = check_value(step, value)
+        if checked is None:
+            errors[step] = step
+        else:
+            data[step] = checked
+    return data, errors
+
+
+def issue_exam(
+    session: Session,
+    *,
+    inspector_id: int,
+    data: dict[str, Any],
+    bank: Bank,
+    paper: Paper,
+    hours: int,
+    rng: random.Random,
+    now: datetime,
+) -> Exam:
+    """An exam with a single-use code from checked fields; PaperError when the bank is short."""
     problems = shortfall(bank.questions, data["sector"], data["role"], paper)
     if problems:
+        session.rollback()
         raise PaperError(problems)
     now = now.astimezone(UTC)
     exam = Exam(
@@ -270,7 +314,6 @@ def issue(
         paper=paper.to_json(),
     )
     session.add(exam)
-    session.delete(draft.row)
     session.flush()
     audit(
         session,

@@ -6,9 +6,12 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import case, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot.exams.bank import Bank
@@ -27,6 +30,7 @@ __all__ = [
     "overall",
     "parse_filter",
     "records",
+    "summary",
 ]
 
 NO_TOWNSHIP = "未填写"
@@ -49,6 +53,7 @@ class RecordFilter:
     township: str | None = None
     passed: bool | None = None
     inspector_id: int | None = None
+    enterprise: str | None = None  # part of the enterprise's name (the console's filter)
 
 
 def _dates(groups: Sequence[str | None]) -> tuple[date, date] | None:
@@ -113,13 +118,34 @@ class Record:
     inspector: str
 
 
-def records(session: Session, flt: RecordFilter, tz: ZoneInfo) -> list[Record]:
-    """Submitted exams matching the filter, newest first."""
-    query = (
-        select(Attempt, Exam)
-        .join(Exam, col(Exam.id) == col(Attempt.exam_id))
-        .where(col(Attempt.mode) == "exam", col(Attempt.status) == "submitted")
-        .order_by(col(Attempt.submitted_at).desc(), col(Attempt.id).desc())
+_RECORD_COLUMNS = (
+    col(Attempt.id),
+    col(Exam.id),
+    col(Exam.code),
+    col(Attempt.candidate_name),
+    col(Attempt.position),
+    col(Exam.enterprise),
+    col(Exam.credit_code),
+    col(Exam.township),
+    col(Exam.sector),
+    col(Attempt.score),
+    col(Attempt.max_score),
+    col(Attempt.passed),
+    col(Attempt.started_at),
+    col(Attempt.submitted_at),
+    col(Exam.inspector_id),
+)
+
+
+def _local_day_start(day: date, tz: ZoneInfo) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)
+
+
+def _where(query: Any, flt: RecordFilter, tz: ZoneInfo) -> Any:
+    """Every filter in SQL: submitted exams, the issuer, sector, outcome, dates, township and
+    enterprise (township and enterprise match a part of the name)."""
+    query = query.join(Exam, col(Exam.id) == col(Attempt.exam_id)).where(
+        col(Attempt.mode) == "exam", col(Attempt.status) == "submitted"
     )
     if flt.inspector_id is not None:
         query = query.where(col(Exam.inspector_id) == flt.inspector_id)
@@ -127,37 +153,58 @@ def records(session: Session, flt: RecordFilter, tz: ZoneInfo) -> list[Record]:
         query = query.where(col(Exam.sector) == flt.sector)
     if flt.passed is not None:
         query = query.where(col(Attempt.passed).is_(flt.passed))
-    names = {u.id: u.display_name for u in session.exec(select(User))}
-    found = []
-    for attempt, exam in session.exec(query):
-        end = as_utc(attempt.submitted_at or attempt.started_at)
-        local = end.astimezone(tz).date()
-        if (flt.start and local < flt.start) or (flt.end and local > flt.end):
-            continue
-        township = exam.township or NO_TOWNSHIP
-        if flt.township and flt.township not in township:
-            continue
-        found.append(
-            Record(
-                attempt_id=attempt.id or 0,
-                exam_id=exam.id or 0,
-                code=exam.code,
-                candidate=attempt.candidate_name or "",
-                position=attempt.position or "",
-                enterprise=exam.enterprise,
-                credit_code=exam.credit_code or "",
-                township=township,
-                sector=exam.sector,
-                score=attempt.score or 0.0,
-                max_score=attempt.max_score,
-                passed=bool(attempt.passed),
-                used_seconds=int((end - as_utc(attempt.started_at)).total_seconds()),
-                submitted_at=end,
-                inspector_id=exam.inspector_id,
-                inspector=names.get(exam.inspector_id) or str(exam.inspector_id),
-            )
+    if flt.start:
+        query = query.where(col(Attempt.submitted_at) >= _local_day_start(flt.start, tz))
+    if flt.end:
+        until = _local_day_start(flt.end + timedelta(days=1), tz)
+        query = query.where(col(Attempt.submitted_at) < until)
+    if flt.township:
+        township = func.coalesce(col(Exam.township), NO_TOWNSHIP)
+        query = query.where(township.contains(flt.township, autoescape=True))
+    if flt.enterprise:
+        query = query.where(col(Exam.enterprise).contains(flt.enterprise, autoescape=True))
+    return query
+
+
+def records(
+    session: Session, flt: RecordFilter, tz: ZoneInfo, *, limit: int | None = None
+) -> list[Record]:
+    """Submitted exams matching the filter, newest first (columns, not ORM objects: thousands
+    of records are read for an export)."""
+    query = _where(sa_select(*_RECORD_COLUMNS), flt, tz).order_by(
+        col(Attempt.submitted_at).desc(), col(Attempt.id).desc()
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    rows = []
+    for row in session.execute(query):
+        rows.append((row, as_utc(row[13] or row[12]), row[7] or NO_TOWNSHIP))
+    # Only the inspectors who issued these exams: the user table holds every citizen too.
+    issuers = {row[14] for row, _, _ in rows}
+    names = dict(
+        session.exec(select(User.id, User.display_name).where(col(User.id).in_(issuers))).all()
+    )
+    return [
+        Record(
+            attempt_id=row[0] or 0,
+            exam_id=row[1] or 0,
+            code=row[2],
+            candidate=row[3] or "",
+            position=row[4] or "",
+            enterprise=row[5],
+            credit_code=row[6] or "",
+            township=township,
+            sector=row[8],
+            score=row[9] or 0.0,
+            max_score=row[10],
+            passed=bool(row[11]),
+            used_seconds=int((end - as_utc(row[12])).total_seconds()),
+            submitted_at=end,
+            inspector_id=row[14],
+            inspector=names.get(row[14]) or str(row[14]),
         )
-    return found
+        for row, end, township in rows
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +256,39 @@ def overall(rows: Sequence[Record]) -> Group:
         passed=sum(r.passed for r in rows),
         average=round(sum(r.score for r in rows) / len(rows), 1) if rows else 0.0,
     )
+
+
+def summary(
+    session: Session, flt: RecordFilter, tz: ZoneInfo
+) -> tuple[Group, list[Group], list[Group]]:
+    """Overall, per sector and per township figures computed in the database (for pages)."""
+    passes = func.sum(case((col(Attempt.passed).is_(True), 1), else_=0))
+    township = func.coalesce(col(Exam.township), NO_TOWNSHIP)
+
+    def grouped(key: Any) -> list[tuple[str, int, int, float]]:
+        query = sa_select(
+            key, func.count(), passes, func.avg(func.coalesce(col(Attempt.score), 0))
+        )
+        return [
+            (str(k), int(n), int(p or 0), float(a or 0))
+            for k, n, p, a in session.execute(_where(query, flt, tz).group_by(key))
+        ]
+
+    def groups(rows: list[tuple[str, int, int, float]], sector: bool) -> list[Group]:
+        found = [
+            Group(SECTORS.get(k, k) if sector else k, n, p, round(a, 1)) for k, n, p, a in rows
+        ]
+        return sorted(found, key=lambda g: (-g.attempts, g.name))
+
+    sectors = grouped(col(Exam.sector))
+    attempts = sum(n for _, n, _, _ in sectors)
+    total = Group(
+        name="合计",
+        attempts=attempts,
+        passed=sum(p for _, _, p, _ in sectors),
+        average=round(sum(a * n for _, n, _, a in sectors) / attempts, 1) if attempts else 0.0,
+    )
+    return total, groups(sectors, True), groups(grouped(township), False)
 
 
 @dataclass(frozen=True, slots=True)

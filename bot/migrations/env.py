@@ -7,6 +7,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 from bot import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from bot.console import models as console_models  # noqa: F401  (sign-in links, sessions)
 
 connection = context.config.attributes.get("connection")
 if not isinstance(connection, Connection):

@@ -18,6 +18,7 @@ from sqlmodel import Session, SQLModel
 
 from bot import models  # noqa: F401  (the tables the migrations must produce)
 from bot.cli import main
+from bot.console import models as console_models  # noqa: F401  (and the console's)
 from bot.db import make_engine
 from bot.models import User
 from bot.schema import (

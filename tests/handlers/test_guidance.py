@@ -124,7 +124,9 @@ async def test_dismiss_export_and_stats(driver: Driver) -> None:
     [dismissed] = await driver.send(ADMIN, "/dismiss 1")
     assert dismissed.text == "已忽略 #1，已告知提问者。"
     told = driver.last(ASKER).text
-    assert told.startswith("您留给工作人员的问题（#1）：“今天天气怎么样”\n工作人员已经看过")
+    assert told.startswith(
+        "关于您留给工作人员的问题（#1）\n您问：今天天气怎么样\n\n工作人员查看后"
+    )
     [export] = await driver.send(ADMIN, "/pending_export")
     document = export.media["document"]
     assert document["file_name"] == "pending_questions.csv"
