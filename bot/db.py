@@ -51,6 +51,7 @@ def is_postgres(engine: Engine) -> bool:
 def create_tables(engine: Engine) -> None:
     """Create every table of bot.models that does not exist yet."""
     from bot import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+    from bot.records import models as records_models  # noqa: F401
 
     SQLModel.metadata.create_all(engine)
 

@@ -1,0 +1,16 @@
+"""日管控、周排查、月调度: enterprises, their people, their 风险管控清单 and their records."""
+
+from __future__ import annotations
+
+from bot.kit import Registration
+from handlers.records import checklist, enterprise
+
+__all__ = ["REGISTRATION"]
+
+REGISTRATION = Registration(
+    name="records",
+    section="records",
+    handlers=(*enterprise.HANDLERS, *checklist.HANDLERS),
+    deep_links={"join": enterprise.join},
+    text_inputs=(enterprise.draft_text,),
+)
