@@ -14,6 +14,7 @@ from sqlmodel import Field, SQLModel
 from bot.models import utcnow
 
 __all__ = [
+    "Awaiting",
     "ChecklistVersion",
     "DailyDraft",
     "DailyRecord",
@@ -102,6 +103,17 @@ class RecordsChoice(SQLModel, table=True):
 
     user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     enterprise_id: int = Field(foreign_key="rec_enterprise.id")
+
+
+class Awaiting(SQLModel, table=True):
+    """The one typed answer the bot waits for from a person (a problem's description …)."""
+
+    __tablename__ = "rec_awaiting"
+
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    kind: str  # daily (a draft's finding) | fix (a problem's fix note) | weekly | monthly
+    target_id: int
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class ChecklistVersion(SQLModel, table=True):
@@ -197,5 +209,6 @@ class Reminder(SQLModel, table=True):
     enterprise_id: int = Field(foreign_key="rec_enterprise.id", index=True)
     kind: str  # daily | late | escalate | weekly | monthly
     day: date
+    status: str = Field(default="pending", index=True)  # pending | queued | skipped
     broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id")
     at: datetime = Field(default_factory=utcnow)

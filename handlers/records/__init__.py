@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from bot.kit import Registration
-from handlers.records import checklist, enterprise
+from handlers.records import checklist, daily, enterprise, settings
+from scheduler.records import setup_jobs
 
 __all__ = ["REGISTRATION"]
 
 REGISTRATION = Registration(
     name="records",
     section="records",
-    handlers=(*enterprise.HANDLERS, *checklist.HANDLERS),
+    handlers=(*enterprise.HANDLERS, *checklist.HANDLERS, *daily.HANDLERS, *settings.HANDLERS),
     deep_links={"join": enterprise.join},
-    text_inputs=(enterprise.draft_text,),
+    startup=(setup_jobs,),
+    text_inputs=(enterprise.draft_text, daily.awaiting_text),
 )

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from sqlmodel import Session
 from telegram import Update
 
 from bot.context import Context
+from bot.models import utcnow
 from bot.records.enterprises import ROLES, chosen_enterprise
 from bot.records.models import Enterprise
 from bot.render import label, render
 from handlers.common import button, keyboard, reply, user_id
 
-__all__ = ["current_enterprise", "role_names", "splits"]
+__all__ = ["current_enterprise", "now", "role_names", "splits", "today"]
 
 
 def role_names(roles: list[str] | set[str]) -> str:
@@ -37,3 +40,13 @@ async def current_enterprise(
     rows = [[button(label("rec_use", name=e.name), f"rec:use:{e.id}")] for e, _ in mine]
     await reply(update, render("rec_choose"), keyboard(rows))
     return None
+
+
+def now() -> datetime:
+    """The current time (UTC); the one place tests move the clock for this feature."""
+    return utcnow()
+
+
+def today(context: Context) -> date:
+    """Today in the bot's time zone."""
+    return now().astimezone(context.bot_data.settings.tz).date()
