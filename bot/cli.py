@@ -166,6 +166,13 @@ def cmd_exam(args: argparse.Namespace) -> int:
     return run_exam_command(_settings(), args)
 
 
+def cmd_records(args: argparse.Namespace) -> int:
+    """日管控、周排查、月调度: export, coverage, import."""
+    from bot.records.cli import run_records_command
+
+    return run_records_command(_settings(), args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """All subcommands of python -m bot."""
     parser = argparse.ArgumentParser(prog="python -m bot", description="食安助手")
@@ -218,6 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
     eexp.add_argument("--filter", default="", help="与 /exam_results 相同的筛选词")
     esub.add_parser("import-bank", help="从 xlsx/CSV 导入官方题库").add_argument("file")
     exam.set_defaults(func=cmd_exam)
+
+    from bot.records.cli import add_parser as add_records_parser
+
+    add_records_parser(sub).set_defaults(func=cmd_records)
 
     sandbox = sub.add_parser("sandbox", help="离线 Bot API 模拟器")
     ssub = sandbox.add_subparsers(dest="sandbox_command", required=True)

@@ -53,6 +53,7 @@ __all__ = [
     "local_day",
     "open_problems",
     "problem_age",
+    "public_holidays",
     "set_severity",
     "start_fix",
     "start_marking",
@@ -89,7 +90,7 @@ def check_at(enterprise: Enterprise, day: date, tz: ZoneInfo) -> datetime:
 
 
 @cache
-def _public_holidays(year: int) -> dict[date, str]:
+def public_holidays(year: int) -> dict[date, str]:
     return dict(holidays.country_holidays("CN", years=year, language="zh_CN").items())
 
 
@@ -97,8 +98,8 @@ def day_off_reason(session: Session, enterprise: Enterprise, day: date) -> str |
     """Why no record is expected on this day (休息日, 节假日 …), or None on a working day."""
     if str(day.weekday()) in enterprise.closed_weekdays:
         return "每周固定休息日"
-    if enterprise.holidays_off and day in _public_holidays(day.year):
-        return f"法定节假日（{_public_holidays(day.year)[day]}）"
+    if enterprise.holidays_off and day in public_holidays(day.year):
+        return f"法定节假日（{public_holidays(day.year)[day]}）"
     found = session.exec(
         select(DayOff.id).where(DayOff.enterprise_id == enterprise.id, DayOff.day == day)
     ).first()

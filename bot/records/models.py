@@ -23,9 +23,12 @@ __all__ = [
     "EnterpriseDraft",
     "Invite",
     "Member",
+    "MonthlyMinutes",
     "Problem",
     "RecordsChoice",
     "Reminder",
+    "ReportDraft",
+    "WeeklyReport",
 ]
 
 
@@ -212,3 +215,68 @@ class Reminder(SQLModel, table=True):
     status: str = Field(default="pending", index=True)  # pending | queued | skipped
     broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id")
     at: datetime = Field(default_factory=utcnow)
+
+
+class ReportDraft(SQLModel, table=True):
+    """A weekly report or monthly minutes being written: the figures and the typed parts."""
+
+    __tablename__ = "rec_report_draft"
+    __table_args__ = (UniqueConstraint("enterprise_id", "kind", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: int = Field(foreign_key="rec_enterprise.id")
+    kind: str  # weekly | monthly
+    period: date  # the Monday of the week, the first of the month
+    user_id: int = _tg_id(index=True)  # type: ignore[assignment]
+    data: str = Field(default="{}", sa_type=Text)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class _PeriodFigures(SQLModel):
+    """What a weekly report and the monthly minutes both record about their period."""
+
+    days_expected: int = 0
+    days_checked: int = 0
+    days_on_time: int = 0
+    zero_risk_days: int = 0
+    problems_found: int = 0
+    problems_fixed: int = 0
+    problems_open: int = 0
+
+
+class WeeklyReport(_PeriodFigures, table=True):
+    """《每周食品安全排查治理报告》 (总局令第60号第十二条); corrections are later revisions."""
+
+    __tablename__ = "rec_weekly"
+    __table_args__ = (UniqueConstraint("enterprise_id", "period", "revision"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: int = Field(foreign_key="rec_enterprise.id", index=True)
+    period: date = Field(index=True)  # the Monday of the week
+    revision: int = 0
+    analysis: str = Field(default="", sa_type=Text)
+    decisions: str = Field(default="", sa_type=Text)
+    note: str = Field(default="", sa_type=Text)  # a correction's content
+    reason: str = ""
+    filed_by: int = _tg_id()  # type: ignore[assignment]
+    filed_at: datetime = Field(default_factory=utcnow)
+
+
+class MonthlyMinutes(_PeriodFigures, table=True):
+    """《每月食品安全调度会议纪要》 (总局令第60号第十三条); corrections are later revisions."""
+
+    __tablename__ = "rec_monthly"
+    __table_args__ = (UniqueConstraint("enterprise_id", "period", "revision"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: int = Field(foreign_key="rec_enterprise.id", index=True)
+    period: date = Field(index=True)  # the first of the month
+    revision: int = 0
+    weekly_reports: int = 0
+    director_report: str = Field(default="", sa_type=Text)
+    review: str = Field(default="", sa_type=Text)
+    priorities: str = Field(default="", sa_type=Text)
+    note: str = Field(default="", sa_type=Text)  # a correction's content
+    reason: str = ""
+    filed_by: int = _tg_id()  # type: ignore[assignment]
+    filed_at: datetime = Field(default_factory=utcnow)

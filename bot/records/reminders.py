@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from bot.db import is_postgres
 from bot.records.daily import check_at, day_off_reason, deadline_at, local_day
 from bot.records.enterprises import people
-from bot.records.models import DailyRecord, Enterprise, Reminder
+from bot.records.models import DailyRecord, Enterprise, MonthlyMinutes, Reminder, WeeklyReport
 
 __all__ = ["ESCALATE_AFTER", "Batch", "claim_due", "mark_queued", "pending_batches"]
 
@@ -63,6 +63,7 @@ def claim_due(session: Session, *, now: datetime, tz: ZoneInfo) -> int:
         ).all()
     )
     rows: list[dict[str, Any]] = []
+    rows += _claim_periodic(session, today, now, tz, claimed)
     for enterprise in session.exec(select(Enterprise)).all():
         eid = enterprise.id
         joined = local_day(enterprise.created_at, tz)
@@ -88,6 +89,41 @@ def claim_due(session: Session, *, now: datetime, tz: ZoneInfo) -> int:
     result = session.exec(stmt)
     session.commit()
     return int(result.rowcount or 0)
+
+
+def _claim_periodic(
+    session: Session, today: date, now: datetime, tz: ZoneInfo, claimed: set[Any]
+) -> list[dict[str, Any]]:
+    """Monday: the last week's 周排查 is due; the 1st: the last month's 月调度."""
+    due: list[tuple[str, date, Any]] = []
+    if today.weekday() == 0:
+        due.append(("weekly", today - timedelta(days=7), WeeklyReport))
+    if today.day == 1:
+        due.append(("monthly", (today - timedelta(days=1)).replace(day=1), MonthlyMinutes))
+    rows: list[dict[str, Any]] = []
+    for kind, period, model in due:
+        done = set(
+            session.exec(
+                select(col(model.enterprise_id)).where(model.period == period, model.revision == 0)
+            ).all()
+        )
+        for enterprise in session.exec(select(Enterprise)).all():
+            eid = enterprise.id
+            if (
+                eid in done
+                or (eid, kind, today) in claimed
+                or now < check_at(enterprise, today, tz)
+            ):
+                continue
+            if local_day(enterprise.created_at, tz) >= today:
+                continue  # joined today: nothing of the last period to report
+            rows.append(
+                {"enterprise_id": eid, "kind": kind, "day": today, "status": "pending", "at": now}
+            )
+    return rows
+
+
+_AUTHORS = {"weekly": ("director", "officer"), "monthly": ("principal",)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,10 +156,21 @@ def pending_batches(session: Session) -> list[Batch]:
         else:
             groups[(reminder.kind, reminder.day)].append(reminder)
     for (kind, day), reminders in groups.items():
-        officers = [c for r in reminders for c in people(session, r.enterprise_id, "officer")]
+        officers = [c for r in reminders for c in _recipients(session, r)]
         key = f"rec:{kind}:{day}:{reminders[0].id}"
         batches.append(Batch(key, kind, day, reminders, list(dict.fromkeys(officers)), None))
     return batches
+
+
+def _recipients(session: Session, reminder: Reminder) -> list[int]:
+    """Daily ones: the 安全员; 周排查: the 总监 (or 安全员); 月调度: the 主要负责人."""
+    if reminder.kind not in _AUTHORS:
+        return people(session, reminder.enterprise_id, "officer")
+    for role in _AUTHORS[reminder.kind]:
+        found = people(session, reminder.enterprise_id, role)
+        if found:
+            return found
+    return []
 
 
 def mark_queued(session: Session, batch: Batch, broadcast_id: int) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.kit import Registration
-from handlers.records import checklist, daily, enterprise, settings
+from handlers.records import checklist, daily, enterprise, exports, reports, settings
 from scheduler.records import setup_jobs
 
 __all__ = ["REGISTRATION"]
@@ -11,8 +11,15 @@ __all__ = ["REGISTRATION"]
 REGISTRATION = Registration(
     name="records",
     section="records",
-    handlers=(*enterprise.HANDLERS, *checklist.HANDLERS, *daily.HANDLERS, *settings.HANDLERS),
+    handlers=(
+        *enterprise.HANDLERS,
+        *checklist.HANDLERS,
+        *daily.HANDLERS,
+        *settings.HANDLERS,
+        *reports.HANDLERS,
+        *exports.HANDLERS,
+    ),
     deep_links={"join": enterprise.join},
     startup=(setup_jobs,),
-    text_inputs=(enterprise.draft_text, daily.awaiting_text),
+    text_inputs=(enterprise.draft_text, daily.awaiting_text, reports.report_text),
 )

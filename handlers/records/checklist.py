@@ -12,7 +12,7 @@ from bot.context import Context
 from bot.records import checklist as svc
 from bot.records.enterprises import roles_in
 from bot.records.models import ChecklistVersion
-from bot.render import render
+from bot.render import chinese_number, render
 from handlers.common import args_text, db, parse_int, reply, user_id
 from handlers.records.common import current_enterprise, splits
 from knowledge.vocab import sources
@@ -27,7 +27,10 @@ def _cites(cites: str) -> str:
     parts = []
     for one in cites.split(","):
         key, _, article = one.partition(":")
-        parts.append(f"《{known[key].title}》第{article}条" if key in known else one)
+        known_article = key in known and article.isdigit()
+        parts.append(
+            f"《{known[key].title}》第{chinese_number(int(article))}条" if known_article else one
+        )
     return "；".join(parts)
 
 

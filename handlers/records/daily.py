@@ -17,7 +17,7 @@ from bot.render import label, render
 from handlers.common import answer_query, button, db, keyboard, reply, user_id
 from handlers.records.common import current_enterprise, now, today
 
-__all__ = ["HANDLERS", "awaiting_text"]
+__all__ = ["HANDLERS", "awaiting_text", "text_error"]
 
 _TEXT_ERRORS = {"empty": "rec_text_empty"}
 
@@ -270,13 +270,12 @@ async def fix(update: Update, context: Context) -> None:
     await reply(update, render("rec_fix_prompt", p=problem, limit=svc.MAX_TEXT))
 
 
-async def _text_error(update: Update, error: str, typed: str) -> None:
+async def text_error(update: Update, error: str, typed: str, limit: int = svc.MAX_TEXT) -> None:
+    """Say what is wrong with a typed answer (too long, empty, no longer awaited)."""
     if error == "too_long":
         await reply(
             update,
-            render(
-                "rec_text_too_long", length=len(typed.strip()), limit=svc.MAX_TEXT, typed=typed
-            ),
+            render("rec_text_too_long", length=len(typed.strip()), limit=limit, typed=typed),
         )
     else:
         await reply(update, render(_TEXT_ERRORS.get(error, "stale_button")))
@@ -289,7 +288,7 @@ async def awaiting_text(update: Update, context: Context) -> bool:
     uid, text = user_id(update), update.message.text
     with db(context) as session:
         awaiting = svc.awaiting_of(session, uid)
-        if awaiting is None:
+        if awaiting is None or awaiting.kind not in ("fix", "daily"):
             return False
         if awaiting.kind == "fix":
             problem = session.get(Problem, awaiting.target_id)
@@ -309,7 +308,7 @@ async def awaiting_text(update: Update, context: Context) -> bool:
             draft = svc.draft_for(session, awaiting.target_id, uid)
             error = svc.finding_text(session, draft, text) if draft else "stale"
     if error:
-        await _text_error(update, error, text)
+        await text_error(update, error, text)
         return True
     if draft is not None:
         await _prompt(update, draft)
@@ -345,7 +344,7 @@ async def photo(update: Update, context: Context) -> None:
         await reply(update, render("rec_photo_too_large", size_mb=size_mb))
         return
     if error:
-        await _text_error(update, error, message.caption or "")
+        await text_error(update, error, message.caption or "")
         return
     await reply(update, render("rec_photo_saved"))
     await _prompt(update, draft)

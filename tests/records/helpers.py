@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
 from bot.records.codes import credit_check_char
+from bot.records.models import Enterprise
 from bot.sandbox.driver import Driver
 from bot.sandbox.state import StoredMessage
 
 LINK = re.compile(r"start=join_([A-Za-z0-9_-]+)")
+SHANGHAI = timedelta(hours=8)
+
+
+def at(day: int, hour: int, minute: int = 0, month: int = 3) -> datetime:
+    """2027 (1 March is a Monday), Shanghai wall-clock time, as UTC."""
+    return datetime(2027, month, day, hour, minute, tzinfo=UTC) - SHANGHAI
+
+
+def opened(engine: Engine, moment: datetime) -> None:
+    """Every enterprise was registered at this moment (nothing is expected before it)."""
+    with Session(engine) as session:
+        for enterprise in session.exec(select(Enterprise)).all():
+            enterprise.created_at = moment
+            session.add(enterprise)
+        session.commit()
 
 
 def credit_code(serial: int) -> str:

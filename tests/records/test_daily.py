@@ -2,54 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 
-import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from bot.config import Settings
 from bot.models import Broadcast
 from bot.records.daily import day_off_reason
 from bot.records.models import DailyRecord, Enterprise, Problem, Reminder
 from bot.sandbox.driver import Driver
 from bot.sandbox.users import TINY_PNG
 from scheduler.records import tick
-from tests.records.helpers import staffed
+from tests.records.helpers import at, opened, staffed
 from tests.scheduler.helpers import wait_broadcast
 
 BOSS, DIRECTOR, OFFICER, STRANGER = 32001, 32002, 32003, 32004
-SHANGHAI = timedelta(hours=8)
-
-
-def at(day: int, hour: int, minute: int = 0) -> datetime:
-    """March 2027 (1 March is a Monday), Shanghai wall-clock time, as UTC."""
-    return datetime(2027, 3, day, hour, minute, tzinfo=UTC) - SHANGHAI
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
-    """The handlers' clock; a test moves it by setting clock[0]."""
-    moment = [at(1, 10)]
-    monkeypatch.setattr("handlers.records.common.utcnow", lambda: moment[0])
-    return moment
-
-
-@pytest.fixture(autouse=True)
-def awake(settings: Settings) -> None:
-    """Reminders go out whatever the real time is (quiet hours away from now)."""
-    local = datetime.now(settings.tz)
-    settings.quiet_hours_start = (local + timedelta(hours=3)).time().replace(microsecond=0)
-    settings.quiet_hours_end = (local + timedelta(hours=4)).time().replace(microsecond=0)
-
-
-def opened(engine: Engine, moment: datetime) -> None:
-    """Every enterprise was registered at this moment (nothing is expected before it)."""
-    with Session(engine) as session:
-        for enterprise in session.exec(select(Enterprise)).all():
-            enterprise.created_at = moment
-            session.add(enterprise)
-        session.commit()
 
 
 def count(engine: Engine, model: type, *where: object) -> int:

@@ -137,7 +137,7 @@ async def test_one_director_serves_two_enterprises_and_chooses_between_them(
     await driver.press(DIRECTOR, choose, "切换到：城南超市")
     [listing] = await driver.send(DIRECTOR, "/checklist")
     assert listing.text is not None and listing.text.startswith("城南超市 风险管控清单（第1版")
-    assert "《中华人民共和国食品安全法》第54条" in listing.text
+    assert "《中华人民共和国食品安全法》第五十四条" in listing.text
     [mine] = await driver.send(DIRECTOR, "/enterprises")
     assert mine.text is not None and "👉 城南超市" in mine.text
     # A forged switch to an enterprise the person does not serve is refused.
@@ -165,7 +165,8 @@ async def test_checklist_changes_make_new_versions_and_only_managers_may_change(
     assert long.text is not None and "121 个字，最多 120 个字" in long.text
     [listing] = await driver.send(OFFICER, "/checklist")
     assert listing.text is not None and "（第4版" in listing.text
-    assert "10. [自定] 检查燃气阀门和报警器" in listing.text
+    assert listing.text.endswith("\n10. [自定] 检查燃气阀门和报警器")
+    assert "\n2. [进货] 今天进的食材都查看了供货方的许可证和合格证明" in listing.text
     assert "/checklist_add" not in listing.text  # the 安全员 is not shown how to change it
     with Session(engine) as session:
         numbers = session.exec(
