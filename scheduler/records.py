@@ -7,13 +7,16 @@ one (a reminder due while the bot was down goes out at the next tick; quiet hour
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
+
+from sqlmodel import select
 
 from bot.broadcasts.services import add_recipients, create_broadcast
 from bot.context import Context
 from bot.db import session_scope
-from bot.models import utcnow
+from bot.models import Broadcast, utcnow
+from bot.records.assignments import assigned_inspectors, digest, digest_week
 from bot.records.reminders import Batch, claim_due, mark_queued, pending_batches
 from bot.render import render
 from scheduler.broadcasts import launch
@@ -47,11 +50,38 @@ async def tick(app: Any, *, now: datetime | None = None) -> list[int]:
             add_recipients(session, broadcast.id, batch.recipients)
             mark_queued(session, batch, broadcast.id)
             launched.append(broadcast.id)
+        launched += _queue_digests(app, session, now)
     for broadcast_id in launched:
         launch(app, broadcast_id)
     if launched:
         logger.info("Records reminders: %s broadcasts queued", len(launched))
     return launched
+
+
+DIGEST_AT = time(8, 30)  # Monday, local time
+
+
+def _queue_digests(app: Any, session: Any, now: datetime) -> list[int]:
+    """Monday from 08:30: each inspector's 包保 digest, once per week (keyed broadcasts)."""
+    tz = app.bot_data.settings.tz
+    local = now.astimezone(tz)
+    if local.weekday() != 0 or local.time() < DIGEST_AT:
+        return []
+    monday = digest_week(now, tz)
+    queued = []
+    for inspector in assigned_inspectors(session):
+        key = f"rec:digest:{monday}:{inspector}"
+        if session.exec(select(Broadcast.id).where(Broadcast.key == key)).first() is not None:
+            continue
+        rows = digest(session, inspector, now=now, tz=tz)
+        text = render("rec_digest", rows=rows, monday=monday, sunday=monday + timedelta(days=6))
+        broadcast = create_broadcast(
+            session, kind="records", text=text, key=key, recipients=[inspector],
+            respect_quiet_hours=True,
+        )  # fmt: skip
+        assert broadcast.id is not None
+        queued.append(broadcast.id)
+    return queued
 
 
 async def _tick(context: Context) -> None:

@@ -6,15 +6,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
-from bot.db import create_tables, make_engine, session_scope
-from bot.models import utcnow
-from bot.records.coverage import Group, coverage
-from bot.records.exports import excel, load_month, parse_month, word_documents
-from bot.records.importer import import_workbook
-from bot.records.models import Enterprise
-from knowledge.checklists import SECTORS
+
+if TYPE_CHECKING:
+    from bot.records.coverage import Group
 
 __all__ = ["add_parser", "run_records_command"]
 
@@ -42,6 +39,8 @@ def add_parser(
 
 
 def _line(g: Group) -> str:
+    from knowledge.checklists import SECTORS
+
     sector = SECTORS.get(g.sector, "全部行业")
     return (
         f"{g.township}\t{sector}\t{g.enterprises} 家\t按时率 {g.on_time_share * 100:.1f}%"
@@ -53,6 +52,14 @@ def _line(g: Group) -> str:
 
 def run_records_command(settings: Settings, args: argparse.Namespace) -> int:
     """Dispatch one `records` subcommand; 0 on success, 2 on bad arguments."""
+    # Imported here: `python -m bot run` builds this parser and needs none of it.
+    from bot.db import create_tables, make_engine, session_scope
+    from bot.models import utcnow
+    from bot.records.coverage import coverage
+    from bot.records.exports import excel, load_month, parse_month, word_documents
+    from bot.records.importer import import_workbook
+    from bot.records.models import Enterprise
+
     engine = make_engine(settings.database_url)
     create_tables(engine)
     try:

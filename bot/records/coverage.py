@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import case
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from bot.models import as_utc
@@ -57,19 +60,27 @@ class Group:
         return data
 
 
+def _working_days(first: date, last: date, closed_weekdays: str, holidays_off: bool) -> list[date]:
+    """Days in [first, last] that are neither weekly rest days nor (if chosen) holidays."""
+    days = []
+    day = first
+    while day <= last:
+        rest = str(day.weekday()) in closed_weekdays
+        if not rest and not (holidays_off and day in public_holidays(day.year)):
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
 def expected_days(
     enterprise: Enterprise, first: date, last: date, closed: set[date], tz: ZoneInfo
 ) -> list[date]:
     """The days between first and last (inclusive) on which a daily record was due."""
     joined = as_utc(enterprise.created_at).astimezone(tz).date()
-    days = []
-    day = max(first, joined)
-    while day <= last:
-        off = str(day.weekday()) in enterprise.closed_weekdays or day in closed
-        if not off and not (enterprise.holidays_off and day in public_holidays(day.year)):
-            days.append(day)
-        day += timedelta(days=1)
-    return days
+    working = _working_days(
+        max(first, joined), last, enterprise.closed_weekdays, enterprise.holidays_off
+    )
+    return [d for d in working if d not in closed]
 
 
 def _mondays(first: date, last: date) -> list[date]:
@@ -92,10 +103,17 @@ def coverage(
     """Figures per (township, sector) for the month up to today, and the county's total."""
     today = as_utc(now).astimezone(tz).date()
     first, last = month, min(period_end("monthly", month), today)
-    query = select(Enterprise)
+    query = sa_select(
+        col(Enterprise.id),
+        col(Enterprise.township),
+        col(Enterprise.sector),
+        col(Enterprise.created_at),
+        col(Enterprise.closed_weekdays),
+        col(Enterprise.holidays_off),
+    )
     if enterprise_ids is not None:
         query = query.where(col(Enterprise.id).in_(enterprise_ids))
-    enterprises = list(session.exec(query).all())
+    enterprises = session.execute(query).all()
     closed: dict[int, set[date]] = defaultdict(set)
     for eid, day in session.exec(
         select(col(DayOff.enterprise_id), col(DayOff.day)).where(
@@ -103,16 +121,19 @@ def coverage(
         )
     ).all():
         closed[eid].add(day)
+    # one row per enterprise: a record filed on a day off counts (capped at the days due)
     filed = session.exec(
         select(
-            col(DailyRecord.enterprise_id), col(DailyRecord.day), col(DailyRecord.on_time)
-        ).where(
+            col(DailyRecord.enterprise_id),
+            func.count(),
+            func.sum(case((col(DailyRecord.on_time), 1), else_=0)),
+        )
+        .where(
             DailyRecord.revision == 0, col(DailyRecord.day) >= first, col(DailyRecord.day) <= last
         )
+        .group_by(col(DailyRecord.enterprise_id))
     ).all()
-    by_enterprise: dict[int, dict[date, bool]] = defaultdict(dict)
-    for eid, day, on_time in filed:
-        by_enterprise[eid][day] = on_time
+    by_enterprise = {eid: (int(n), int(on_time or 0)) for eid, n, on_time in filed}
     open_rows = session.exec(
         select(col(Problem.enterprise_id), func.count(), func.min(Problem.opened_at))
         .where(col(Problem.fixed_at).is_(None))
@@ -138,26 +159,37 @@ def coverage(
     )
     groups: dict[tuple[str, str], Group] = {}
     total = Group("全部", "all")
-    for e in enterprises:
-        assert e.id is not None
-        group = groups.setdefault((e.township, e.sector), Group(e.township, e.sector))
-        due = expected_days(e, first, last, closed[e.id], tz)
-        checks = by_enterprise.get(e.id, {})
-        count, oldest = open_by.get(e.id, (0, None))
+    # the working days of each (rest days, holidays) pattern, computed once
+    patterns: dict[tuple[str, bool], list[date]] = {}
+    for eid, township, sector, created_at, rest, holidays_off in enterprises:
+        group = groups.setdefault((township, sector), Group(township, sector))
+        working = patterns.get((rest, holidays_off))
+        if working is None:
+            working = patterns[(rest, holidays_off)] = _working_days(
+                first, last, rest, holidays_off
+            )
+        joined = as_utc(created_at).astimezone(tz).date()
+        skip = bisect_left(working, joined)
+        due = (
+            len(working)
+            - skip
+            - sum(1 for d in closed.get(eid, ()) if d >= joined and d in working)
+        )
+        checked, on_time = by_enterprise.get(eid, (0, 0))
+        count, oldest = open_by.get(eid, (0, None))
         age = (now - as_utc(oldest)).days if oldest else 0
-        joined = as_utc(e.created_at).astimezone(tz).date()
         weeks = sum(1 for m in mondays if m >= joined - timedelta(days=6))
         for g in (group, total):
             g.enterprises += 1
-            g.ids.append(e.id)
-            g.expected_days += len(due)
-            g.checked_days += sum(1 for d in due if d in checks)
-            g.on_time_days += sum(1 for d in due if checks.get(d))
+            g.ids.append(eid)
+            g.expected_days += due
+            g.checked_days += min(checked, due)
+            g.on_time_days += min(on_time, due)
             g.open_problems += count
             g.oldest_open_days = max(g.oldest_open_days, age)
             g.weekly_expected += weeks
-            g.weekly_reports += min(int(weekly_by.get(e.id, 0)), weeks)
-            g.monthly_done += e.id in monthly_done
+            g.weekly_reports += min(int(weekly_by.get(eid, 0)), weeks)
+            g.monthly_done += eid in monthly_done
     ordered = sorted(
         groups.values(),
         key=lambda g: (g.township, list(SECTORS).index(g.sector) if g.sector in SECTORS else 99),

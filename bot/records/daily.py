@@ -94,12 +94,19 @@ def public_holidays(year: int) -> dict[date, str]:
     return dict(holidays.country_holidays("CN", years=year, language="zh_CN").items())
 
 
-def day_off_reason(session: Session, enterprise: Enterprise, day: date) -> str | None:
-    """Why no record is expected on this day (休息日, 节假日 …), or None on a working day."""
+def day_off_reason(
+    session: Session, enterprise: Enterprise, day: date, closed: set[date] | None = None
+) -> str | None:
+    """Why no record is expected on this day (休息日, 节假日 …), or None on a working day.
+
+    `closed` is the enterprise's closing days when the caller has read them already.
+    """
     if str(day.weekday()) in enterprise.closed_weekdays:
         return "每周固定休息日"
     if enterprise.holidays_off and day in public_holidays(day.year):
         return f"法定节假日（{public_holidays(day.year)[day]}）"
+    if closed is not None:
+        return "企业停业日" if day in closed else None
     found = session.exec(
         select(DayOff.id).where(DayOff.enterprise_id == enterprise.id, DayOff.day == day)
     ).first()

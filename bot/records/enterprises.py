@@ -35,6 +35,7 @@ __all__ = [
     "finish_draft",
     "my_enterprises",
     "people",
+    "people_by_enterprise",
     "register",
     "roles_in",
     "sector_of",
@@ -244,6 +245,21 @@ def people(session: Session, enterprise_id: int, *roles: str) -> list[int]:
             ).all()
         )
     )
+
+
+def people_by_enterprise(
+    session: Session, enterprise_ids: list[int]
+) -> dict[tuple[int, str], list[int]]:
+    """(enterprise id, role) -> user ids, for many enterprises in one query."""
+    found: dict[tuple[int, str], list[int]] = {}
+    rows = session.exec(
+        select(col(Member.enterprise_id), col(Member.role), col(Member.user_id))
+        .where(col(Member.enterprise_id).in_(enterprise_ids), col(Member.active).is_(True))
+        .order_by(col(Member.id))
+    ).all()
+    for eid, role, uid in rows:
+        found.setdefault((eid, role), []).append(uid)
+    return found
 
 
 def my_enterprises(session: Session, user_id: int) -> list[tuple[Enterprise, list[str]]]:

@@ -14,6 +14,7 @@ from sqlmodel import Field, SQLModel
 from bot.models import utcnow
 
 __all__ = [
+    "Assignment",
     "Awaiting",
     "ChecklistVersion",
     "DailyDraft",
@@ -280,3 +281,14 @@ class MonthlyMinutes(_PeriodFigures, table=True):
     reason: str = ""
     filed_by: int = _tg_id()  # type: ignore[assignment]
     filed_at: datetime = Field(default_factory=utcnow)
+
+
+class Assignment(SQLModel, table=True):
+    """包保: the inspector who looks after an enterprise (one per enterprise)."""
+
+    __tablename__ = "rec_assignment"
+
+    enterprise_id: int = Field(primary_key=True, foreign_key="rec_enterprise.id")
+    inspector_id: int = _tg_id(index=True)  # type: ignore[assignment]
+    assigned_by: int | None = _tg_id(default=None)  # type: ignore[assignment]
+    assigned_at: datetime = Field(default_factory=utcnow)

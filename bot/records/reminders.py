@@ -18,8 +18,15 @@ from sqlmodel import Session, col, select
 
 from bot.db import is_postgres
 from bot.records.daily import check_at, day_off_reason, deadline_at, local_day
-from bot.records.enterprises import people
-from bot.records.models import DailyRecord, Enterprise, MonthlyMinutes, Reminder, WeeklyReport
+from bot.records.enterprises import people_by_enterprise
+from bot.records.models import (
+    DailyRecord,
+    DayOff,
+    Enterprise,
+    MonthlyMinutes,
+    Reminder,
+    WeeklyReport,
+)
 
 __all__ = ["ESCALATE_AFTER", "Batch", "claim_due", "mark_queued", "pending_batches"]
 
@@ -62,6 +69,13 @@ def claim_due(session: Session, *, now: datetime, tz: ZoneInfo) -> int:
             )
         ).all()
     )
+    closed: dict[int, set[date]] = defaultdict(set)
+    for off_id, off_day in session.exec(
+        select(col(DayOff.enterprise_id), col(DayOff.day)).where(
+            col(DayOff.day).in_([today, yesterday])
+        )
+    ).all():
+        closed[off_id].add(off_day)
     rows: list[dict[str, Any]] = []
     rows += _claim_periodic(session, today, now, tz, claimed)
     for enterprise in session.exec(select(Enterprise)).all():
@@ -74,7 +88,7 @@ def claim_due(session: Session, *, now: datetime, tz: ZoneInfo) -> int:
             if day == yesterday:
                 kinds = [k for k in kinds if k == "escalate"]
             kinds = [k for k in kinds if (eid, k, day) not in claimed]
-            if not kinds or day_off_reason(session, enterprise, day) is not None:
+            if not kinds or day_off_reason(session, enterprise, day, closed[eid or 0]):
                 continue
             latest = [k for k in kinds if k in _OFFICER_KINDS][-1:]
             for kind in kinds:
@@ -123,9 +137,6 @@ def _claim_periodic(
     return rows
 
 
-_AUTHORS = {"weekly": ("director", "officer"), "monthly": ("principal",)}
-
-
 @dataclass(frozen=True, slots=True)
 class Batch:
     """Reminders that go out as one broadcast: its key, who gets it, and for what."""
@@ -143,31 +154,38 @@ def pending_batches(session: Session) -> list[Batch]:
     pending = session.exec(
         select(Reminder).where(Reminder.status == "pending").order_by(col(Reminder.id))
     ).all()
+    staff = people_by_enterprise(session, sorted({r.enterprise_id for r in pending}))
     groups: dict[tuple[str, date], list[Reminder]] = defaultdict(list)
     batches: list[Batch] = []
     for reminder in pending:
         if reminder.kind == "escalate":
             enterprise = session.get(Enterprise, reminder.enterprise_id)
-            chats = people(session, reminder.enterprise_id, "director") or people(
-                session, reminder.enterprise_id, "principal"
-            )
+            chats = _recipients(staff, reminder)
             key = f"rec:escalate:{reminder.day}:{reminder.enterprise_id}"
             batches.append(Batch(key, "escalate", reminder.day, [reminder], chats, enterprise))
         else:
             groups[(reminder.kind, reminder.day)].append(reminder)
     for (kind, day), reminders in groups.items():
-        officers = [c for r in reminders for c in _recipients(session, r)]
+        chats = [c for r in reminders for c in _recipients(staff, r)]
         key = f"rec:{kind}:{day}:{reminders[0].id}"
-        batches.append(Batch(key, kind, day, reminders, list(dict.fromkeys(officers)), None))
+        batches.append(Batch(key, kind, day, reminders, list(dict.fromkeys(chats)), None))
     return batches
 
 
-def _recipients(session: Session, reminder: Reminder) -> list[int]:
-    """Daily ones: the 安全员; 周排查: the 总监 (or 安全员); 月调度: the 主要负责人."""
-    if reminder.kind not in _AUTHORS:
-        return people(session, reminder.enterprise_id, "officer")
-    for role in _AUTHORS[reminder.kind]:
-        found = people(session, reminder.enterprise_id, role)
+# who is told, by kind: the first role that has anyone
+_RECIPIENTS = {
+    "daily": ("officer",),
+    "late": ("officer",),
+    "escalate": ("director", "principal"),
+    "weekly": ("director", "officer"),
+    "monthly": ("principal",),
+}
+
+
+def _recipients(staff: dict[tuple[int, str], list[int]], reminder: Reminder) -> list[int]:
+    """Daily ones: the 安全员; escalations and 周排查: the 总监 first; 月调度: the 主要负责人."""
+    for role in _RECIPIENTS[reminder.kind]:
+        found = staff.get((reminder.enterprise_id, role))
         if found:
             return found
     return []

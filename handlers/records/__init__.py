@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.kit import Registration
-from handlers.records import checklist, daily, enterprise, exports, reports, settings
+from handlers.records import checklist, daily, enterprise, exports, reports, settings, staff
 from scheduler.records import setup_jobs
 
 __all__ = ["REGISTRATION"]
@@ -18,6 +18,7 @@ REGISTRATION = Registration(
         *settings.HANDLERS,
         *reports.HANDLERS,
         *exports.HANDLERS,
+        *staff.HANDLERS,
     ),
     deep_links={"join": enterprise.join},
     startup=(setup_jobs,),

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import docx
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -172,6 +172,17 @@ def test_the_command_line_writes_the_same_files(
     assert group["checked_days"] == group["on_time_days"] == 1
     assert group["expected_days"] >= 20 and group["monthly_done"] == 0
     assert figures["total"]["enterprises"] == 1
+    sheet = tmp_path / "企业.xlsx"
+    book = Workbook()
+    assert book.active is not None
+    book.active.append(["企业名称", "统一社会信用代码或许可证号", "行业", "乡镇（街道）"])
+    book.active.append(["北关饭店", "JY13701020000009", "餐饮", "北关"])
+    book.active.append(["坏代码", "123", "餐饮", "北关"])
+    book.save(sheet)
+    assert main(["records", "import", str(sheet)]) == 1  # one row refused
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("第2行\t北关饭店\t已登记\t")
+    assert lines[1].startswith("第3行\t坏代码\t统一社会信用代码应为 18 位")
 
 
 async def test_staff_see_coverage_per_township_and_sector(
