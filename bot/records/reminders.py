@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -77,8 +78,9 @@ def claim_due(session: Session, *, now: datetime, tz: ZoneInfo) -> int:
     ).all():
         closed[off_id].add(off_day)
     rows: list[dict[str, Any]] = []
-    rows += _claim_periodic(session, today, now, tz, claimed)
-    for enterprise in session.exec(select(Enterprise)).all():
+    enterprises = list(session.exec(select(Enterprise)).all())
+    rows += _claim_periodic(session, enterprises, today, now, tz, claimed)
+    for enterprise in enterprises:
         eid = enterprise.id
         joined = local_day(enterprise.created_at, tz)
         for day in (today, yesterday):
@@ -99,14 +101,20 @@ def claim_due(session: Session, *, now: datetime, tz: ZoneInfo) -> int:
                 )
     if not rows:
         return 0
-    stmt = _insert_ignore(session)(Reminder).values(rows).on_conflict_do_nothing()
-    result = session.exec(stmt)
+    # executemany: one statement compiled once, not one VALUES clause per row
+    stmt = _insert_ignore(session)(Reminder.__table__).on_conflict_do_nothing()  # type: ignore[attr-defined]
+    result = session.connection().execute(stmt, rows)
     session.commit()
-    return int(result.rowcount or 0)
+    return max(int(result.rowcount or 0), 0)
 
 
 def _claim_periodic(
-    session: Session, today: date, now: datetime, tz: ZoneInfo, claimed: set[Any]
+    session: Session,
+    enterprises: list[Enterprise],
+    today: date,
+    now: datetime,
+    tz: ZoneInfo,
+    claimed: set[Any],
 ) -> list[dict[str, Any]]:
     """Monday: the last week's 周排查 is due; the 1st: the last month's 月调度."""
     due: list[tuple[str, date, Any]] = []
@@ -121,7 +129,7 @@ def _claim_periodic(
                 select(col(model.enterprise_id)).where(model.period == period, model.revision == 0)
             ).all()
         )
-        for enterprise in session.exec(select(Enterprise)).all():
+        for enterprise in enterprises:
             eid = enterprise.id
             if (
                 eid in done
@@ -192,8 +200,11 @@ def _recipients(staff: dict[tuple[int, str], list[int]], reminder: Reminder) -> 
 
 
 def mark_queued(session: Session, batch: Batch, broadcast_id: int) -> None:
-    """The batch's reminders are in a broadcast now."""
-    for reminder in batch.reminders:
-        reminder.status, reminder.broadcast_id = "queued", broadcast_id
-        session.add(reminder)
+    """The batch's reminders are in a broadcast now (one UPDATE for the whole batch)."""
+    ids = [r.id for r in batch.reminders]
+    session.exec(
+        update(Reminder)
+        .where(col(Reminder.id).in_(ids))
+        .values(status="queued", broadcast_id=broadcast_id)
+    )
     session.commit()
