@@ -30,7 +30,7 @@ OFFLINE_TOKEN = "123456789:OFFLINE-SANDBOX-TOKEN-0000000000000"
 
 def registrations() -> tuple[Registration, ...]:
     """Every feature, in the order its handlers are tried and its start-up work is done."""
-    from handlers import broadcasts, campaigns, exams, guidance, staff, tips
+    from handlers import broadcasts, campaigns, exams, guidance, records, staff, tips
 
     return (
         # Command menus first: they are what a person sees before anything else runs.
@@ -41,6 +41,8 @@ def registrations() -> tuple[Registration, ...]:
         tips.REGISTRATION,
         broadcasts.REGISTRATION,
         exams.REGISTRATION,
+        # The enterprises' own 日管控/周排查/月调度 records; reminders go via broadcasts.
+        records.REGISTRATION,
     )
 
 

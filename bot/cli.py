@@ -263,6 +263,13 @@ def cmd_console(args: argparse.Namespace) -> int:
     return console.serve(settings, args)
 
 
+def cmd_records(args: argparse.Namespace) -> int:
+    """日管控、周排查、月调度: export, coverage, import."""
+    from bot.records.cli import run_records_command
+
+    return run_records_command(_settings(), args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """All subcommands of python -m bot."""
     parser = argparse.ArgumentParser(prog="python -m bot", description="食安助手")
@@ -336,6 +343,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--user", type=int, required=True
     )
     console.set_defaults(func=cmd_console)
+    from bot.records.cli import add_parser as add_records_parser
+
+    add_records_parser(sub).set_defaults(func=cmd_records)
 
     sandbox = sub.add_parser("sandbox", help="离线 Bot API 模拟器")
     ssub = sandbox.add_subparsers(dest="sandbox_command", required=True)

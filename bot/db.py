@@ -52,6 +52,7 @@ def create_tables(engine: Engine) -> None:
     """Create every table of bot.models and bot.console.models that does not exist yet."""
     from bot import models  # noqa: F401  (registers the tables on SQLModel.metadata)
     from bot.console import models as console_models  # noqa: F401  (sign-in links, sessions)
+    from bot.records import models as records_models  # noqa: F401
 
     SQLModel.metadata.create_all(engine)
 

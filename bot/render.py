@@ -29,7 +29,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 # Shared sentences sit in templates/; each feature keeps its own in templates/<feature>/.
 # Names are unique across the folders (tests/bot/test_render.py checks), so render("answer")
 # needs no folder.
-FEATURE_FOLDERS = ("guidance", "campaigns", "exams", "tips", "broadcasts", "staff")
+FEATURE_FOLDERS = ("guidance", "campaigns", "exams", "tips", "broadcasts", "staff", "records")
 MAX_TEXT = 4096
 _DIGITS = "零一二三四五六七八九"
 _SHANGHAI = ZoneInfo("Asia/Shanghai")

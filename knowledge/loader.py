@@ -10,7 +10,14 @@ from typing import Any
 from knowledge.vocab import DATA_DIR, Source, business_types, sources, topics
 from knowledge.yamlfile import DataError, Problems, line_of, load_with_lines
 
-__all__ = ["Citation", "DataError", "Entry", "load_entries", "validate_citation"]
+__all__ = [
+    "Citation",
+    "DataError",
+    "Entry",
+    "citation_list",
+    "load_entries",
+    "validate_citation",
+]
 
 MAX_ANSWER = 400
 MIN_PARAPHRASES = 4
@@ -82,6 +89,21 @@ def validate_citation(raw: Any) -> tuple[Citation | None, str | None]:
     return Citation(key, article), None
 
 
+def citation_list(raw: Any, path: Path, line: int | None, problems: Problems) -> list[Citation]:
+    """A non-empty list of {source, article}; each bad one is recorded at its own line."""
+    citations: list[Citation] = []
+    if not isinstance(raw, list) or not raw:
+        problems.add(path, line, "至少需要一条 citations")
+        return citations
+    for one in raw:
+        citation, error = validate_citation(one)
+        if error:
+            problems.add(path, line_of(one) or line, error)
+        elif citation:
+            citations.append(citation)
+    return citations
+
+
 def _strings(value: Any) -> list[str] | None:
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         return None
@@ -116,17 +138,7 @@ def _entry(item: Any, path: Path, problems: Problems) -> Entry | None:
     allowed = set(business_types()) | {"all"}
     if not kinds or not set(kinds) <= allowed:
         problems.add(path, line, f"business_types 只能取 {sorted(allowed)}：{kinds!r}")
-    raw_citations = item.get("citations")
-    citations: list[Citation] = []
-    if not isinstance(raw_citations, list) or not raw_citations:
-        problems.add(path, line, "至少需要一条 citations")
-    else:
-        for raw in raw_citations:
-            citation, error = validate_citation(raw)
-            if error:
-                problems.add(path, line_of(raw) or line, error)
-            elif citation:
-                citations.append(citation)
+    citations = citation_list(item.get("citations"), path, line, problems)
     raw_tags = item.get("tags") or []
     tags = _strings([str(t) for t in raw_tags] if isinstance(raw_tags, list) else raw_tags)
     if tags is None:

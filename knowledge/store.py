@@ -45,9 +45,9 @@ logger = logging.getLogger(__name__)
 # Bump when the saved arrays or the way they are computed change (search.py, text.py, facets.py).
 INDEX_FORMAT = 1
 PACKAGED_INDEX = PACKAGE_DIR / "index.npz"
-# Data files the index does not read: the quiz bank, holiday tips, the docs, and the ranker
-# model (applied at query time).
-_NOT_INDEXED = ("quiz/", "tips/", "README.md", "ranker.yaml")
+# Data files the index does not read: the quiz bank, holiday tips, 日管控 checklists, the docs,
+# and the ranker model (applied at query time).
+_NOT_INDEXED = ("quiz/", "tips/", "checklists/", "README.md", "ranker.yaml")
 
 
 def _indexed_files(data_dir: Path) -> list[Path]:

@@ -163,7 +163,8 @@ def test_kb_import_check_and_stats(tmp_path: Path) -> None:
     checked = bot(tmp_path, "kb", "check")
     assert (checked.returncode, checked.stderr) == (0, "")
     verified = re.fullmatch(
-        r"知识库检查通过：(\d+) 个问答条目，(\d+) 道题；(\d+)/(\d+) 条引用已对照导入的原文核实\n",
+        r"知识库检查通过：(\d+) 个问答条目，(\d+) 道题，5 个行业的风险管控清单模板；"
+        r"(\d+)/(\d+) 条引用已对照导入的原文核实\n",
         checked.stdout,
     )
     assert verified is not None
@@ -182,6 +183,8 @@ def test_kb_import_check_and_stats(tmp_path: Path) -> None:
     assert set(figures["quiz_by_type"]) == {"single", "multiple", "judge"}
     assert all(n > 0 for n in figures["quiz_by_sector"].values())
     assert len(figures["statutes"]) == len(files) - 1
+    assert set(figures["checklists"]) == {"production", "retail", "catering", "canteen", "special"}
+    assert all(n >= 8 for n in figures["checklists"].values())
     order_60 = {
         "source": "samr-60",
         "title": "企业落实食品安全主体责任监督管理规定",

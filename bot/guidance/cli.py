@@ -14,6 +14,8 @@ from bot.db import make_engine, session_scope
 from bot.guidance.statutes import import_statute
 from bot.models import Statute, StatuteArticle
 from bot.schema import prepare
+from knowledge.checklists import SECTORS as CHECKLIST_SECTORS
+from knowledge.checklists import Checklist, load_checklists
 from knowledge.loader import Entry, load_entries
 from knowledge.quiz import SECTORS, TYPES, Question, load_bank
 from knowledge.statutes import parse_statute_file
@@ -67,6 +69,11 @@ def check(settings: Settings) -> int:
         load_tips()
     except DataError as exc:
         problems.extend(exc.problems)
+    checklists: dict[str, Checklist] = {}
+    try:
+        checklists = load_checklists()
+    except DataError as exc:
+        problems.extend(exc.problems)
     imported, other_versions = _imported_articles(settings)
     for key, versions in other_versions.items():
         cited = sources().get(key)
@@ -77,6 +84,12 @@ def check(settings: Settings) -> int:
             )
     citations = [(f"{e.file}:{e.line}", c) for e in entries for c in e.citations]
     citations += [(f"{q.file}:{q.line}", q.citation) for q in bank]
+    citations += [
+        (f"checklists/{c.file}:{i.line}", citation)
+        for c in checklists.values()
+        for i in c.items
+        for citation in i.citations
+    ]
     for where, citation in citations:
         if citation.source in imported and citation.article not in imported[citation.source]:
             problems.append(
@@ -89,7 +102,8 @@ def check(settings: Settings) -> int:
         return 1
     checked = sum(1 for _, c in citations if c.source in imported)
     print(
-        f"知识库检查通过：{len(entries)} 个问答条目，{len(bank)} 道题；"
+        f"知识库检查通过：{len(entries)} 个问答条目，{len(bank)} 道题，"
+        f"{len(checklists)} 个行业的风险管控清单模板；"
         f"{checked}/{len(citations)} 条引用已对照导入的原文核实"
     )
     return 0
@@ -100,6 +114,7 @@ def collect_stats(settings: Settings) -> dict[str, object]:
     entries = load_entries()
     bank = load_bank()
     tips = load_tips()
+    checklists = load_checklists()
     by_sector: Counter[str] = Counter()
     by_type: Counter[str] = Counter()
     by_sector_type: dict[str, Counter[str]] = {s: Counter() for s in SECTORS}
@@ -130,6 +145,7 @@ def collect_stats(settings: Settings) -> dict[str, object]:
         "quiz_by_sector": {s: by_sector[s] for s in SECTORS},
         "quiz_by_sector_and_type": {s: dict(c) for s, c in by_sector_type.items()},
         "tips": len(tips),
+        "checklists": {sector: len(c.items) for sector, c in sorted(checklists.items())},
         "statutes": statutes,
     }
 
@@ -147,6 +163,9 @@ def stats(settings: Settings, *, as_json: bool) -> int:
     for sector, n in figures["quiz_by_sector"].items():  # type: ignore[attr-defined]
         print(f"  {SECTORS[sector]}：{n}")
     print(f"节日提示：{figures['tips']} 篇")
+    print("风险管控清单模板：")
+    for sector, n in figures["checklists"].items():  # type: ignore[attr-defined]
+        print(f"  {CHECKLIST_SECTORS[sector]}：{n} 项")
     print(f"已导入法规：{len(figures['statutes'])} 部")  # type: ignore[arg-type]
     for s in figures["statutes"]:  # type: ignore[attr-defined]
         print(f"  《{s['title']}》{s['version']}：{s['articles']} 条")

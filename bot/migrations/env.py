@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 
 from bot import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from bot.console import models as console_models  # noqa: F401  (sign-in links, sessions)
+from bot.records import models as records_models  # noqa: F401  (日管控 records)
 
 connection = context.config.attributes.get("connection")
 if not isinstance(connection, Connection):

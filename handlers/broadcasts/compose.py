@@ -35,6 +35,7 @@ _KINDS = {
     "tip": "节日提示",
     "campaign_announce": "活动宣传",
     "campaign_publish": "结果公示",
+    "records": "日管控提醒",
 }
 _STATUSES = {
     "draft": "草稿",

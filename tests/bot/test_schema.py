@@ -21,6 +21,7 @@ from bot.cli import main
 from bot.console import models as console_models  # noqa: F401  (and the console's)
 from bot.db import make_engine
 from bot.models import User
+from bot.records import models as records_models  # noqa: F401  (and the records')
 from bot.schema import (
     FIRST_REVISION,
     SchemaOutdated,

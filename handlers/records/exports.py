@@ -1,0 +1,138 @@
+"""/records YYYY-MM: the month's three documents and the workbook; /correct; staff /coverage."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from bot.kit import Context
+from telegram import Update
+from telegram.ext import BaseHandler, CommandHandler
+
+from bot.records.corrections import correct
+from bot.records.coverage import coverage as coverage_of
+from bot.records.enterprises import roles_in
+from bot.records.exports import excel, load_month, parse_month, word_documents
+from bot.records.models import Enterprise
+from bot.records.reports import month_start, week_start
+from bot.render import render
+from handlers.common import args_text, db, parse_int, reply, require_inspector, user_id
+from handlers.records.common import current_enterprise, now, today
+from handlers.records.daily import text_error
+from knowledge.checklists import SECTORS
+
+__all__ = ["HANDLERS"]
+
+_CORRECT = re.compile(r"^(周|月)?\s*(\d{4}-\d{2}-\d{2}|\d{4}-\d{2})\s+(.+?)\s*[|｜]\s*(.+)$", re.S)
+_CORRECT_USAGE = (
+    "/correct 2027-03-02 原因｜更正内容"
+    "（周报告：/correct 周 2027-03-01 …；月纪要：/correct 月 2027-03 …）"
+)
+
+
+async def records(update: Update, context: Context) -> None:
+    """/records YYYY-MM [企业编号] — the month's records as Word and Excel files."""
+    words = args_text(context).split()
+    month = parse_month(words[0]) if words else None
+    if month is None or len(words) > 2:
+        await reply(update, render("bad_usage", usage="/records 2027-03 [企业编号]", hint=""))
+        return
+    uid = user_id(update)
+    with db(context) as session:
+        if len(words) == 2:
+            wanted = parse_int(words[1])
+            e = session.get(Enterprise, wanted) if wanted else None
+            staff = context.bot_data.roles.is_inspector(session, uid)
+            if e is None or e.id is None or not (staff or roles_in(session, uid, e.id)):
+                await reply(update, render("rec_unknown_enterprise", id=words[1]))
+                return
+        else:
+            e = await current_enterprise(update, context, session)
+            if e is None:
+                return
+        data = load_month(session, e, month)
+    tz = context.bot_data.settings.tz
+    files = [*word_documents(data, tz, exported=now()).items(), excel(data, tz)]
+    text = render(
+        "rec_export_sent",
+        e=e,
+        month=month,
+        daily=len(data.daily),
+        weekly=len(data.weekly),
+        monthly=len(data.monthly),
+    )
+    await reply(update, text)
+    if update.effective_chat is not None:
+        for name, content in files:
+            await update.effective_chat.send_document(content, filename=name)
+
+
+async def correct_command(update: Update, context: Context) -> None:
+    """/correct [周|月] 日期 原因｜更正内容 — append a correction; the original stays."""
+    found = _CORRECT.match(args_text(context))
+    if found is None:
+        await reply(update, render("bad_usage", usage=_CORRECT_USAGE, hint=""))
+        return
+    kind = {"周": "weekly", "月": "monthly"}.get(found.group(1) or "", "daily")
+    raw = found.group(2) + ("-01" if len(found.group(2)) == 7 else "")
+    try:
+        when = date.fromisoformat(raw)
+    except ValueError:
+        await reply(update, render("bad_usage", usage=_CORRECT_USAGE, hint=""))
+        return
+    when = (
+        week_start(when) if kind == "weekly" else month_start(when) if kind == "monthly" else when
+    )
+    what = {
+        "daily": f"{when}的日管控记录",
+        "weekly": f"{when}这一周的周排查报告",
+        "monthly": f"{when:%Y-%m}的调度会议纪要",
+    }[kind]
+    uid = user_id(update)
+    with db(context) as session:
+        e = await current_enterprise(update, context, session)
+        if e is None or e.id is None:
+            return
+        if not roles_in(session, uid, e.id):
+            await reply(update, render("rec_unknown_enterprise", id=e.id))
+            return
+        row, error = correct(
+            session,
+            kind,
+            e.id,
+            when,
+            by=uid,
+            reason=found.group(3),
+            note=found.group(4),
+            now=now(),
+        )
+    if error == "missing":
+        await reply(update, render("rec_correct_missing", what=what))
+    elif error or row is None:
+        await text_error(update, error, found.group(4))
+    else:
+        await reply(update, render("rec_corrected", what=what, r=row))
+
+
+@require_inspector
+async def coverage(update: Update, context: Context) -> None:
+    """/coverage [YYYY-MM] — per township and sector: on time, open problems, reports done."""
+    words = args_text(context)
+    month = parse_month(words) if words else month_start(today(context))
+    if month is None:
+        await reply(update, render("bad_usage", usage="/coverage [2027-03]", hint=""))
+        return
+    with db(context) as session:
+        groups, total = coverage_of(session, month, now=now(), tz=context.bot_data.settings.tz)
+    text = render(
+        "rec_coverage", month=month, today=today(context), groups=[*groups, total], sectors=SECTORS
+    )
+    await reply(update, text)
+
+
+HANDLERS: list[BaseHandler[Update, Context, Any]] = [
+    CommandHandler("records", records),
+    CommandHandler("correct", correct_command),
+    CommandHandler("coverage", coverage),
+]
