@@ -56,8 +56,8 @@ def text_array(text: str) -> np.ndarray:
 
 
 def array_text(array: np.ndarray) -> str:
-    """The string text_array() stored."""
-    return array.tobytes().decode("utf-8")
+    """The string text_array() stored (decoded from the array's own buffer, no copy)."""
+    return str(array.data, "utf-8")
 
 
 def json_array(value: Any) -> np.ndarray:

@@ -23,7 +23,7 @@ import re
 import zipfile
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
 
@@ -68,7 +68,9 @@ _PINYIN_RUNS = re.compile(
 class SortedWords:
     """Sorted strings stored as one ``str`` and offsets; bisection narrowed by first character."""
 
-    def __init__(self, blob: str, offsets: array[int], starts: array[int]) -> None:
+    def __init__(
+        self, blob: str, offsets: array[int] | memoryview, starts: array[int] | memoryview
+    ) -> None:
         self._blob = blob
         self._offsets = offsets
         self._starts = starts  # [ord(c)]: first index of the words starting with c (BMP)
@@ -111,7 +113,7 @@ class SortedWords:
         }
 
     @classmethod
-    def restore(cls, saved: dict[str, np.ndarray], name: str) -> SortedWords:
+    def restore(cls, saved: Mapping[str, np.ndarray], name: str) -> SortedWords:
         """The words arrays() stored."""
         return cls(
             array_text(saved[f"{name}.blob"]),
@@ -120,16 +122,15 @@ class SortedWords:
         )
 
 
-def _uint32(values: np.ndarray) -> array[int]:
-    out = array("I")
-    out.frombytes(values.astype(np.uint32).tobytes())
-    return out
+def _uint32(values: np.ndarray) -> memoryview:
+    """The loaded array itself, indexed from Python at list speed (no second copy)."""
+    return np.ascontiguousarray(values, np.uint32).data
 
 
 class Lexicon:
     """jieba's dictionary and HMM tables and pypinyin's readings, as compact tables."""
 
-    def __init__(self, saved: dict[str, np.ndarray]) -> None:
+    def __init__(self, saved: Mapping[str, np.ndarray]) -> None:
         self.key = array_text(saved["key"])
         self.source = array_text(saved["source"])  # what it is a snapshot of (lexicon_sources)
         self.words = SortedWords.restore(saved, "words")
@@ -529,7 +530,7 @@ def _read(path: Path) -> Lexicon | None:
         with np.load(path) as saved:
             if array_text(saved["key"]) != _key():
                 return None
-            return Lexicon({name: saved[name] for name in saved.files})
+            return Lexicon(saved)  # member by member: each array is dropped once converted
     except (OSError, KeyError, ValueError, zipfile.BadZipFile):
         return None
 

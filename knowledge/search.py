@@ -335,14 +335,16 @@ class KnowledgeIndex:
         # Each entry's character pairs as "|ab|cd|…|": a substring test is a set test, in a
         # fraction of the memory of ~50,000 two-character strings in sets.
         self._bigrams: list[str] = []
-        self._phrasings: list[list[frozenset[str]]] = []
+        # Each phrasing's words as the analyzer cut them (order and repeats kept): reverse
+        # coverage reads them as frozensets, made from these the first time it needs them.
+        self._phrasing_tokens: list[list[tuple[str, ...]]] = []
         for e, texts in zip(entries, asked, strict=True):
             words = [w for t in [*texts, *e.tags] for w in a.tokens(t)]
             self._tf.append(Counter(words))
             self._answer_terms.append(frozenset(a.tokens(e.answer)))
             pairs: set[str] = set().union(*(a.bigrams(a.compact(t)) for t in texts))
             self._bigrams.append("|" + "|".join(sorted(pairs)) + "|")
-            self._phrasings.append([frozenset(a.tokens(t)) for t in texts])
+            self._phrasing_tokens.append([tuple(a.tokens(t)) for t in texts])
         n = len(entries)
         df: Counter[str] = Counter()
         for tf in self._tf:
@@ -418,13 +420,10 @@ class KnowledgeIndex:
             "answer_terms.term": np.array(answer_terms, np.int32),
             "idf": np.array([self._idf.get(t, math.nan) for t in terms], np.float64),
             "lengths": np.array(self._lengths, np.int64),
-            # Each phrasing's words in the analyzer's order: frozenset() of the same list makes
-            # the same set, iterated (and summed over) in the same order as a fresh build.
-            **_nested("phrasings", [self._phrasing_tokens(e) for e in self.entries], term_id),
+            # In the analyzer's order: frozenset() of the same sequence in this process makes
+            # the same set, iterated (and summed over) in the same order as after a fresh build.
+            **_nested("phrasings", self._phrasing_tokens, term_id),
         }
-
-    def _phrasing_tokens(self, e: Entry) -> list[list[str]]:
-        return [self.analyzer.tokens(t) for t in [e.question, *e.paraphrases]]
 
     @classmethod
     def from_arrays(
@@ -468,10 +467,7 @@ class KnowledgeIndex:
             for intents, subjects in strings["facets"]
         ]
         self._vocabulary = set(terms)
-        self._phrasings = [
-            [frozenset(words) for words in entry]
-            for entry in _restore_nested(arrays, "phrasings", terms)
-        ]
+        self._phrasing_tokens = _restore_nested(arrays, "phrasings", terms)
         self._foreign = tuple(strings["foreign"])
         self._prepare(Facets(), model)
         return self
@@ -553,7 +549,8 @@ class KnowledgeIndex:
         found = self._phrasing_words.get(i)
         if found is None:
             found = []
-            for words in self._phrasings[i]:
+            for tokens in self._phrasing_tokens[i]:
+                words = frozenset(tokens)
                 total = sum(self._idf_of(t) for t in words)
                 found.append((total, [self._word(t) for t in words]))
             self._phrasing_words[i] = found
@@ -714,7 +711,7 @@ def _pointers(lengths: Iterable[int]) -> np.ndarray:
 
 
 def _nested(
-    name: str, rows: list[list[list[str]]], term_id: dict[str, int]
+    name: str, rows: list[list[tuple[str, ...]]], term_id: dict[str, int]
 ) -> dict[str, np.ndarray]:
     """Lists of lists of terms as two levels of CSR pointers and term ids."""
     inner = [words for row in rows for words in row]
@@ -727,9 +724,11 @@ def _nested(
 
 def _restore_nested(
     arrays: Mapping[str, np.ndarray], name: str, terms: list[str]
-) -> list[list[list[str]]]:
+) -> list[list[tuple[str, ...]]]:
     words = [terms[i] for i in arrays[f"{name}.term"].tolist()]
-    inner = [words[lo:hi] for lo, hi in itertools.pairwise(arrays[f"{name}.inner_ptr"].tolist())]
+    inner = [
+        tuple(words[lo:hi]) for lo, hi in itertools.pairwise(arrays[f"{name}.inner_ptr"].tolist())
+    ]
     return [inner[lo:hi] for lo, hi in itertools.pairwise(arrays[f"{name}.ptr"].tolist())]
 
 

@@ -107,10 +107,13 @@ def _open(path: Path, key: str) -> tuple[KnowledgeIndex | None, str | None]:
                     f"{path} was built from other knowledge files (key {found[:12]}, "
                     f"now {key[:12]})"
                 )
-            arrays = {name: saved[name] for name in saved.files}
-        return KnowledgeIndex.from_arrays(arrays), None
+            # Member by member: each array is read when needed, not all of them at once.
+            return KnowledgeIndex.from_arrays(saved), None
     except KeyError as exc:  # a member another version of the code did not save
-        return None, f"{path} has no {exc}: it was saved by another version of the code"
+        return None, (
+            f"{path} lacks an array this code reads ({exc.args[0]}): "
+            "it was saved by another version of the code"
+        )
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
         return None, f"{path} is unreadable ({exc})"
 
