@@ -8,11 +8,13 @@
         stdin is then closed and the client exits;
 - run:  `python -m bot run` (long polling) against `python -m bot sandbox serve` over HTTP, from
         launch until the reply to a /start sent as a sandbox user right at launch is in the chat;
-        the bot is then stopped with SIGTERM.
+        the bot is then stopped with SIGTERM. Like a restart after a deploy, every launch finds
+        a database already at the latest schema (one temporary SQLite file, brought there by
+        `python -m bot db upgrade` before the first launch, outside the timing).
 
-Every run gets a fresh temporary SQLite database. Peak RSS is the process's own high-water mark
-(ru_maxrss from wait4) over its whole life. Readiness is waited on (the sandbox's banner, the
-greeting on stdout, the reply in the chat), never slept for.
+ask and chat get a fresh temporary SQLite database each. Peak RSS is the process's own
+high-water mark (ru_maxrss from wait4) over its whole life. Readiness is waited on (the
+sandbox's banner, the greeting on stdout, the reply in the chat), never slept for.
 """
 
 from __future__ import annotations
@@ -172,14 +174,28 @@ def _wait_for(predicate: Callable[[], bool], what: str) -> None:
         time.sleep(0.005)  # polling the sandbox's state, not waiting for the bot to be ready
 
 
-def measure_run(sandbox: SandboxServer, user_id: int, workdir: Path) -> Sample:
+def upgraded_database(workdir: Path) -> Path:
+    """A SQLite file at the latest schema, as a deployed bot's database is at a restart."""
+    database = workdir / "run.db"
+    subprocess.run(
+        [sys.executable, "-m", "bot", "db", "upgrade"],
+        cwd=ROOT,
+        env=_env(database),
+        check=True,
+        capture_output=True,
+        timeout=TIMEOUT,
+    )
+    return database
+
+
+def measure_run(sandbox: SandboxServer, user_id: int, database: Path) -> Sample:
     """`run` from launch until its reply to /start (sent at launch) is in the chat."""
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "run"],
         cwd=ROOT,
         env=_env(
-            workdir / f"run{user_id}.db",
+            database,
             TELEGRAM_BOT_TOKEN=TOKEN,
             TELEGRAM_API_BASE_URL=f"{sandbox.base}/bot",
         ),
@@ -226,9 +242,10 @@ def main() -> int:
         if "chat" in wanted:
             print(_summary("chat", [measure_chat(workdir) for _ in range(args.runs)]))
         if "run" in wanted:
+            database = upgraded_database(workdir)
             sandbox = SandboxServer()
             try:
-                samples = [measure_run(sandbox, 90_001 + i, workdir) for i in range(args.runs)]
+                samples = [measure_run(sandbox, 90_001 + i, database) for i in range(args.runs)]
             finally:
                 sandbox.close()
             print(_summary("run", samples))
