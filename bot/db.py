@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
@@ -49,12 +49,21 @@ def is_postgres(engine: Engine) -> bool:
 
 
 def create_tables(engine: Engine) -> None:
-    """Create every table of bot.models and bot.console.models that does not exist yet."""
+    """Tests and the offline chat: make the models' tables; a new database is marked current.
+
+    Only a database without tables is stamped with the latest revision: create_all never adds
+    a column, so an older database is left to bot.schema.prepare (run, CLI, console).
+    """
     from bot import models  # noqa: F401  (registers the tables on SQLModel.metadata)
     from bot.console import models as console_models  # noqa: F401  (sign-in links, sessions)
     from bot.records import models as records_models  # noqa: F401
+    from bot.schema import stamp_head
 
+    with engine.connect() as connection:
+        fresh = not inspect(connection).get_table_names()
     SQLModel.metadata.create_all(engine)
+    if fresh:
+        stamp_head(engine)
 
 
 @contextmanager

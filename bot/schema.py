@@ -26,6 +26,7 @@ __all__ = [
     "current_revision",
     "head_revision",
     "prepare",
+    "stamp_head",
     "upgrade",
 ]
 
@@ -80,6 +81,12 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
             before = FIRST_REVISION
         command.upgrade(config, "head")
         return before, _revision(connection) or ""
+
+
+def stamp_head(engine: Engine) -> None:
+    """Mark the database as at the latest revision (its tables were just made from the models)."""
+    with engine.begin() as connection:
+        command.stamp(_config(connection), "head")
 
 
 def prepare(engine: Engine) -> None:

@@ -10,7 +10,8 @@ from starlette.responses import Response
 from bot.config import Settings
 from bot.console.routes import audit, campaigns, exams, overview, pending, public, qa, signin, tips
 from bot.console.web import ConsoleState, page
-from bot.db import create_tables, make_engine
+from bot.db import make_engine
+from bot.schema import prepare
 from bot.users import Roles
 
 __all__ = ["create_app"]
@@ -25,7 +26,7 @@ def create_app(settings: Settings, *, state: ConsoleState | None = None) -> Star
     """Build the console on the bot's database (tables are created if missing)."""
     if state is None:
         engine = make_engine(settings.database_url)
-        create_tables(engine)
+        prepare(engine)  # SQLite is upgraded; PostgreSQL must be current
         roles = Roles(frozenset(settings.admin_user_ids), frozenset(settings.inspector_user_ids))
         state = ConsoleState(settings=settings, engine=engine, roles=roles)
     app = Starlette(

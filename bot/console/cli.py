@@ -13,12 +13,13 @@ __all__ = ["print_link", "serve"]
 def print_link(settings: Settings, user_id: int) -> int:
     """Print a single-use sign-in URL on its own line (staff only)."""
     from bot.console.auth import create_link, link_url, staff_role
-    from bot.db import create_tables, make_engine, session_scope
+    from bot.db import make_engine, session_scope
     from bot.models import utcnow
+    from bot.schema import prepare
     from bot.users import Roles
 
     engine = make_engine(settings.database_url)
-    create_tables(engine)
+    prepare(engine)  # SQLite is upgraded; PostgreSQL must be current
     roles = Roles(frozenset(settings.admin_user_ids), frozenset(settings.inspector_user_ids))
     with session_scope(engine) as session:
         if staff_role(session, roles, user_id) is None:

@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.config import Settings
-
 if TYPE_CHECKING:
+    from bot.config import Settings
     from bot.records.coverage import Group
 
 __all__ = ["add_parser", "run_records_command"]
@@ -53,15 +52,16 @@ def _line(g: Group) -> str:
 def run_records_command(settings: Settings, args: argparse.Namespace) -> int:
     """Dispatch one `records` subcommand; 0 on success, 2 on bad arguments."""
     # Imported here: `python -m bot run` builds this parser and needs none of it.
-    from bot.db import create_tables, make_engine, session_scope
+    from bot.db import make_engine, session_scope
     from bot.models import utcnow
     from bot.records.coverage import coverage
     from bot.records.exports import excel, load_month, parse_month, word_documents
     from bot.records.importer import import_workbook
     from bot.records.models import Enterprise
+    from bot.schema import prepare
 
     engine = make_engine(settings.database_url)
-    create_tables(engine)
+    prepare(engine)  # SQLite is upgraded; PostgreSQL must be current
     try:
         if args.records_command == "import":
             with session_scope(engine) as session:
