@@ -10,11 +10,11 @@ import logging
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from bot.kit import Context
 from sqlmodel import select
 
 from bot.broadcasts.services import add_recipients, create_broadcast
 from bot.db import session_scope
+from bot.kit import Context
 from bot.models import Broadcast, utcnow
 from bot.records.assignments import assigned_inspectors, digest, digest_week
 from bot.records.reminders import Batch, claim_due, mark_queued, pending_batches

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.kit import Context
 from sqlmodel import Session
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
 
+from bot.kit import Context
 from bot.records import checklist as svc
 from bot.records.enterprises import roles_in
 from bot.records.models import ChecklistVersion

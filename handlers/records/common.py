@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from bot.kit import Context
 from sqlmodel import Session
 from telegram import Update
 
+from bot.kit import Context
 from bot.models import utcnow
 from bot.records.enterprises import ROLES, chosen_enterprise
 from bot.records.models import Enterprise

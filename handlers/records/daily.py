@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from bot.kit import Context
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.kit import Context
 from bot.records import daily as svc
 from bot.records.checklist import current_version, items_of
 from bot.records.enterprises import people, roles_in

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.kit import Context
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.kit import Context
 from bot.records import enterprises as svc
 from bot.records.importer import COLUMNS, import_workbook, result_workbook, template
 from bot.records.models import Enterprise

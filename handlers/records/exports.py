@@ -6,10 +6,10 @@ import re
 from datetime import date
 from typing import Any
 
-from bot.kit import Context
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
 
+from bot.kit import Context
 from bot.records.corrections import correct
 from bot.records.coverage import coverage as coverage_of
 from bot.records.enterprises import roles_in

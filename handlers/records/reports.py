@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.kit import Context
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
+from bot.kit import Context
 from bot.records import reports as svc
 from bot.records.daily import awaiting_of
 from bot.records.enterprises import roles_in

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.kit import Context
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
 
+from bot.kit import Context
 from bot.records import settings as svc
 from bot.records.enterprises import roles_in
 from bot.render import render

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot.kit import Context
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
 
+from bot.kit import Context
 from bot.records.assignments import assign, digest, digest_week
 from bot.render import render
 from bot.users import audit
