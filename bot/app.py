@@ -18,6 +18,7 @@ from bot.db import make_engine
 from bot.features import load_features
 from bot.kit import App, BotData, Context, Registration
 from bot.ratelimit import BotRateLimiter
+from bot.render import configure_timezone
 from bot.users import Roles
 
 __all__ = ["OFFLINE_TOKEN", "build_application", "registrations"]
@@ -116,6 +117,7 @@ def build_application(
     app: App = builder.build()
     data = app.bot_data
     data.settings = settings
+    configure_timezone(settings.timezone)  # one zone: the job queue's (Defaults) and every date
     data.engine = engine
     data.clock = clock or data.clock
     data.rng = rng or data.rng

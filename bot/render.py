@@ -19,6 +19,7 @@ __all__ = [
     "MAX_TEXT",
     "chinese_number",
     "cite_groups",
+    "configure_timezone",
     "environment",
     "label",
     "render",
@@ -32,7 +33,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 FEATURE_FOLDERS = ("guidance", "campaigns", "exams", "tips", "broadcasts", "staff", "records")
 MAX_TEXT = 4096
 _DIGITS = "零一二三四五六七八九"
-_SHANGHAI = ZoneInfo("Asia/Shanghai")
+# The zone every date shown is in: the TIMEZONE setting (configure_timezone, at start).
+_zone = {"name": "Asia/Shanghai"}
 
 
 def chinese_number(n: int) -> str:
@@ -54,11 +56,17 @@ def chinese_number(n: int) -> str:
     return _DIGITS[hundreds] + "百" + ("一" + tens if rest < 20 else tens)
 
 
-def _cn_date(value: date | datetime | None, tz: str = "Asia/Shanghai") -> str:
+def configure_timezone(name: str) -> None:
+    """Show every date in this zone (the TIMEZONE setting that also drives scheduling)."""
+    ZoneInfo(name)  # an unknown zone fails here, at start
+    _zone["name"] = name
+
+
+def _cn_date(value: date | datetime | None, tz: str | None = None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = value.astimezone(ZoneInfo(tz)) if value.tzinfo else value
+        value = value.astimezone(ZoneInfo(tz or _zone["name"])) if value.tzinfo else value
         return f"{value.year}年{value.month}月{value.day}日 {value:%H:%M}"
     return f"{value.year}年{value.month}月{value.day}日"
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 from sqlalchemy.engine import Engine
 from telegram.ext import CommandHandler
 
 from bot.app import OFFLINE_TOKEN, build_application, registrations
 from bot.config import Settings
 from bot.features import load_features
+from bot.render import configure_timezone, environment
 from bot.sandbox.emulator import BotApiEmulator
 from bot.sandbox.request import SandboxRequest
+from tests.conftest import make_settings
 
 # /start, /help, /menu and /profile belong to no feature (handlers/start.py).
 CORE_COMMANDS = {"start", "help", "menu", "profile"}
@@ -43,3 +48,16 @@ def test_the_application_answers_exactly_the_documented_commands(
     }
     documented = {c.name for f in app.bot_data.features for c in f.commands}
     assert answered == documented | CORE_COMMANDS
+
+
+def test_one_time_zone_drives_the_job_queue_and_the_dates_shown(engine: Engine) -> None:
+    settings = make_settings(timezone="Asia/Urumqi")
+    request = SandboxRequest(BotApiEmulator(OFFLINE_TOKEN, validate=False))
+    try:
+        app = build_application(settings, engine=engine, request=request)
+        assert app.bot.defaults is not None
+        assert app.bot.defaults.tzinfo == ZoneInfo("Asia/Urumqi")
+        moment = datetime(2026, 2, 16, 16, 30, tzinfo=UTC)
+        assert environment().from_string("{{ t|cn_date }}").render(t=moment).endswith("22:30")
+    finally:
+        configure_timezone("Asia/Shanghai")

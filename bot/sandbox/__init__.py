@@ -10,7 +10,7 @@ from bot.sandbox.files import StoredFile, UploadedFile
 from bot.sandbox.http import run_server, serve
 from bot.sandbox.limits import Limits
 from bot.sandbox.request import SandboxRequest
-from bot.sandbox.spec import ApiSpec, load_spec
+from bot.sandbox.spec import ApiSpec, SpecMissing, load_spec
 from bot.sandbox.state import CallbackQueryRecord, ChatAction, PollRecord, StoredMessage
 from bot.sandbox.users import UserHandle
 
@@ -24,6 +24,7 @@ __all__ = [
     "ManualClock",
     "PollRecord",
     "SandboxRequest",
+    "SpecMissing",
     "SpecViolation",
     "StoredFile",
     "StoredMessage",

@@ -385,11 +385,26 @@ def _load(path: str, mtime: float) -> ApiSpec:  # noqa: ARG001  (mtime keys the 
         return ApiSpec(json.load(handle))
 
 
-def load_spec(path: Path | None = None) -> ApiSpec | None:
-    """The parsed spec (cached per file), or None when the file is absent."""
+class SpecMissing(FileNotFoundError):
+    """The Bot API spec is absent where validation must not be skipped (CI)."""
+
+
+def spec_required() -> bool:
+    """Under CI (CI=true) a missing spec fails loudly instead of switching validation off."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def load_spec(path: Path | None = None, *, required: bool | None = None) -> ApiSpec | None:
+    """The parsed spec (cached per file); None when the file is absent, unless it is required
+    (by default: under CI), which raises SpecMissing."""
     target = path or default_spec_path()
     try:
         mtime = target.stat().st_mtime
     except OSError:
+        if required if required is not None else spec_required():
+            raise SpecMissing(
+                f"Bot API spec not found at {target}: CI validates every request against it "
+                f"(put it there or set {SPEC_ENV})"
+            ) from None
         return None
     return _load(str(target), mtime)

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, col, select
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
+from bot.broadcasts import compose as composer
 from bot.broadcasts import services as bc
 from bot.kit import Context
 from bot.models import Broadcast
 from bot.render import label, render
-from bot.tips.subscriptions import TOPICS, active_subscribers
+from bot.tips.subscriptions import TOPICS
 from bot.users import audit
 from handlers.common import (
     answer_query,
@@ -46,56 +46,36 @@ _STATUSES = {
 }
 
 
-def _draft_of(session: Session, admin: int) -> Broadcast | None:
-    return session.exec(
-        select(Broadcast)
-        .where(Broadcast.created_by == admin, Broadcast.status == "draft")
-        .order_by(col(Broadcast.id).desc())
-    ).first()
-
-
 @require_admin
 async def broadcast_new(update: Update, context: Context) -> None:
     """/broadcast — start composing; the next text becomes the message (kept as a draft row)."""
-    admin = user_id(update)
     with db(context) as session:
-        draft = _draft_of(session, admin) or Broadcast(
-            kind="admin", text="", status="draft", created_by=admin, progress_chat_id=admin
-        )
-        draft.text = ""
-        session.add(draft)
-        session.commit()
+        draft = composer.start_draft(session, admin_id=user_id(update))
     await reply(update, render("broadcast_compose", id=draft.id))
 
 
 async def broadcast_text(update: Update, context: Context) -> bool:
-    """Text interceptor: an admin with an empty draft is writing the broadcast."""
+    """Text input: an admin with an empty draft is writing the broadcast."""
     uid = user_id(update)
     if not context.bot_data.roles.is_admin(uid) or update.message is None:
         return False
+    text = update.message.text_html or ""
     with db(context) as session:
-        draft = _draft_of(session, uid)
-        if draft is None or draft.text:
-            return False
-        text = update.message.text_html or ""
-        if len(text) > bc.MAX_TEXT:
-            await reply(update, render("broadcast_too_long", length=len(text), limit=bc.MAX_TEXT))
-            return True
-        draft.text = text
-        session.add(draft)
-        session.commit()
+        draft = composer.awaiting_text(session, uid)
+        kept = draft is not None and composer.set_text(session, draft, text)
+    if draft is None:
+        return False
+    if not kept:
+        await reply(update, render("broadcast_too_long", length=len(text), limit=bc.MAX_TEXT))
+        return True
     await _show_draft(update, context, draft)
     return True
 
 
 async def _show_draft(update: Update, context: Context, draft: Broadcast) -> None:
     with db(context) as session:
-        count = (
-            len(active_subscribers(session, draft.topic))
-            if draft.topic and draft.topic != "all"
-            else None
-        )
-    topics = [*TOPICS, "all"]
+        count = composer.audience(session, draft)
+    topics = [*TOPICS, bc.ALL_USERS]
     rows = [
         [button(label("choose_topic", name=label(f"topic_{t}")), f"bc:topic:{draft.id}:{t}")]
         for t in topics
@@ -121,18 +101,12 @@ async def broadcast_topic(update: Update, context: Context) -> None:
     assert query is not None and query.data
     _, _, raw_id, topic = query.data.split(":")
     with db(context) as session:
-        draft = session.get(Broadcast, parse_int(raw_id) or 0)
-        if (
-            draft is None
-            or draft.status != "draft"
-            or draft.created_by != user_id(update)
-            or topic not in (*TOPICS, "all")
-        ):
-            await answer_query(update, render("stale_button"), alert=True)
-            return
-        draft.topic = topic
-        session.add(draft)
-        session.commit()
+        draft = composer.choose_topic(
+            session, draft_id=parse_int(raw_id) or 0, admin_id=user_id(update), topic=topic
+        )
+    if draft is None:
+        await answer_query(update, render("stale_button"), alert=True)
+        return
     await answer_query(update)
     await _show_draft(update, context, draft)
 
@@ -142,23 +116,13 @@ async def broadcast_go(update: Update, context: Context) -> None:
     """bc:go:<id> — confirmed: queue and launch."""
     query = update.callback_query
     assert query is not None and query.data
-    admin = user_id(update)
     with db(context) as session:
-        draft = session.get(Broadcast, parse_int(query.data.split(":")[2]) or 0)
-        if (
-            draft is None
-            or draft.status != "draft"
-            or draft.created_by != admin
-            or not draft.topic
-        ):
-            await answer_query(update, render("stale_button"), alert=True)
-            return
-        draft.status = "queued"
-        session.add(draft)
-        session.commit()
-        audit(
-            session, actor_id=admin, action="broadcast:start", detail=f"#{draft.id} {draft.topic}"
+        draft = composer.queue_draft(
+            session, draft_id=parse_int(query.data.split(":")[2]) or 0, admin_id=user_id(update)
         )
+    if draft is None:
+        await answer_query(update, render("stale_button"), alert=True)
+        return
     await answer_query(update)
     await query.edit_message_reply_markup(None)
     await reply(update, render("broadcast_started", b=draft))

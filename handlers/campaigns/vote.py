@@ -209,6 +209,7 @@ async def ask_suggestion(update: Update, context: Context) -> None:
             ballot_id=bid,
             prompt_id=prompt.message_id,
             now=context.now(),
+            tz=context.settings.tz,
         )
 
 

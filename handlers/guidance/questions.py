@@ -84,7 +84,7 @@ async def question(update: Update, context: Context) -> None:
     """Any text in a private chat is a question (an edited one is answered anew).
 
     A feature waiting for typed input (an admin's draft, an exam candidate's name) gets the
-    text first through its text inputs (bot/kit.py Registration).
+    text first through its text inputs (bot/kit/registration.py).
     """
     message = update.effective_message
     if message is None or not message.text:

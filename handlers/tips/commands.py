@@ -157,21 +157,25 @@ async def tips_send_confirmed(update: Update, context: Context) -> None:
     with db(context) as session:
         occasion = find_occasion(session, key, date.fromisoformat(day))
         text = render_tip(context.application, occasion) if occasion else None
-        if occasion is None or text is None or occasion.day.isoformat() != day:
-            await answer_query(update, render("stale_button"), alert=True)
-            return
-        # The scheduled push uses the same key: an occasion's tip reaches people once a year,
-        # whether an admin sent it early or the schedule did.
-        broadcast = bc.create_broadcast(
-            session,
-            kind="tip",
-            topic="tips",
-            text=text,
-            created_by=admin,
-            progress_chat_id=admin,
-            key=f"tip:{occasion.key}:{occasion.day.year}",
-        )
-        audit(session, actor_id=admin, action="tips:send", detail=f"{key} {day} #{broadcast.id}")
+        broadcast = None
+        if occasion is not None and text is not None and occasion.day.isoformat() == day:
+            # The scheduled push uses the same key: an occasion's tip reaches people once a
+            # year, whether an admin sent it early or the schedule did.
+            broadcast = bc.create_broadcast(
+                session,
+                kind="tip",
+                topic="tips",
+                text=text,
+                created_by=admin,
+                progress_chat_id=admin,
+                key=f"tip:{occasion.key}:{occasion.day.year}",
+            )
+            audit(
+                session, actor_id=admin, action="tips:send", detail=f"{key} {day} #{broadcast.id}"
+            )
+    if broadcast is None:
+        await answer_query(update, render("stale_button"), alert=True)
+        return
     await query.edit_message_reply_markup(None)
     if broadcast.created_by != admin or broadcast.status not in bc.ACTIVE:
         await answer_query(update, render("tips_already_sent", b=broadcast), alert=True)

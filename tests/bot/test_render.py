@@ -1,8 +1,19 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from bot.render import FEATURE_FOLDERS, TEMPLATES, chinese_number, label, render, split_message
+from bot.render import (
+    FEATURE_FOLDERS,
+    TEMPLATES,
+    chinese_number,
+    configure_timezone,
+    environment,
+    label,
+    render,
+    split_message,
+)
 
 
 @pytest.mark.parametrize(
@@ -82,3 +93,14 @@ def test_template_names_are_unique_across_feature_folders() -> None:
     # console/ holds the web console's pages, rendered by its own environment (bot/console/web.py).
     folders_found = sorted(p.name for p in TEMPLATES.iterdir() if p.is_dir())
     assert folders_found == sorted([*FEATURE_FOLDERS, "console"])
+
+
+def test_dates_are_shown_in_the_configured_time_zone() -> None:
+    moment = datetime(2026, 2, 16, 16, 30, tzinfo=UTC)  # 正月初一 00:30 in Shanghai
+    shown = environment().from_string("{{ t|cn_date }}")
+    try:
+        configure_timezone("Asia/Urumqi")  # UTC+6
+        assert shown.render(t=moment) == "2026年2月16日 22:30"
+    finally:
+        configure_timezone("Asia/Shanghai")
+    assert shown.render(t=moment) == "2026年2月17日 00:30"

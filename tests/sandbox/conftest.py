@@ -39,7 +39,7 @@ async def emu(clock: ManualClock) -> AsyncIterator[BotApiEmulator]:
 
 @pytest.fixture
 def spec() -> ApiSpec:
-    """The Bot API spec, or skip when shared/telegram/bot-api-spec.json is absent."""
+    """The Bot API spec; skip when it is absent (under CI, load_spec fails instead)."""
     loaded = load_spec()
     if loaded is None:
         pytest.skip(f"Bot API spec not found at {default_spec_path()}")

@@ -10,7 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.ext import Defaults
 
-from bot.sandbox import ApiSpec, BotApiEmulator, SpecViolation, load_spec
+from bot.sandbox import ApiSpec, BotApiEmulator, SpecMissing, SpecViolation, load_spec
 from bot.sandbox.spec import SPEC_ENV, default_spec_path
 from tests.sandbox.helpers import AnyApp
 
@@ -159,12 +159,27 @@ def test_validate_directly(spec: ApiSpec) -> None:
 def test_load_spec_is_none_when_the_file_is_absent(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("CI", raising=False)
     missing = tmp_path / "nope.json"
     assert load_spec(missing) is None
     monkeypatch.setenv(SPEC_ENV, str(missing))
     assert default_spec_path() == missing
     assert load_spec() is None
     assert BotApiEmulator().spec is None
+
+
+@pytest.mark.parametrize("ci", ["true", "1"])
+def test_a_missing_spec_fails_loudly_under_ci(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ci: str
+) -> None:
+    missing = tmp_path / "nope.json"
+    monkeypatch.setenv("CI", ci)
+    monkeypatch.setenv(SPEC_ENV, str(missing))
+    with pytest.raises(SpecMissing, match=r"nope\.json"):
+        load_spec()
+    with pytest.raises(SpecMissing):
+        BotApiEmulator()  # validation cannot silently switch itself off
+    assert load_spec(required=False) is None
 
 
 def test_spec_violation_pickles() -> None:

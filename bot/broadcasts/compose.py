@@ -1,0 +1,97 @@
+"""Composing an admin broadcast: a draft row (its text, then who receives it), then queued.
+
+Every write of the composer is here; handlers/broadcasts/compose.py only asks and shows.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from bot.broadcasts.services import ALL_USERS, MAX_TEXT
+from bot.models import Broadcast
+from bot.tips.subscriptions import TOPICS, active_subscribers
+from bot.users import audit
+
+__all__ = [
+    "audience",
+    "awaiting_text",
+    "choose_topic",
+    "queue_draft",
+    "set_text",
+    "start_draft",
+]
+
+DRAFT = "draft"
+
+
+def _draft_of(session: Session, admin_id: int) -> Broadcast | None:
+    return session.exec(
+        select(Broadcast)
+        .where(Broadcast.created_by == admin_id, Broadcast.status == DRAFT)
+        .order_by(col(Broadcast.id).desc())
+    ).first()
+
+
+def start_draft(session: Session, *, admin_id: int) -> Broadcast:
+    """The admin's draft, emptied (or a new one): their next text becomes the message."""
+    draft = _draft_of(session, admin_id) or Broadcast(
+        kind="admin", text="", status=DRAFT, created_by=admin_id, progress_chat_id=admin_id
+    )
+    draft.text = ""
+    session.add(draft)
+    session.commit()
+    return draft
+
+
+def awaiting_text(session: Session, admin_id: int) -> Broadcast | None:
+    """The admin's draft that waits for its text, if any."""
+    draft = _draft_of(session, admin_id)
+    return draft if draft is not None and not draft.text else None
+
+
+def set_text(session: Session, draft: Broadcast, text: str) -> bool:
+    """Keep the text as the draft's message; False (nothing kept) when it is too long."""
+    if len(text) > MAX_TEXT:
+        return False
+    draft.text = text
+    session.add(draft)
+    session.commit()
+    return True
+
+
+def choose_topic(
+    session: Session, *, draft_id: int, admin_id: int, topic: str
+) -> Broadcast | None:
+    """Who receives the draft; None for a stale or forged button."""
+    draft = session.get(Broadcast, draft_id)
+    if (
+        draft is None
+        or draft.status != DRAFT
+        or draft.created_by != admin_id
+        or topic not in (*TOPICS, ALL_USERS)
+    ):
+        return None
+    draft.topic = topic
+    session.add(draft)
+    session.commit()
+    return draft
+
+
+def queue_draft(session: Session, *, draft_id: int, admin_id: int) -> Broadcast | None:
+    """Confirmed: queue the draft for the engine, audited in the same transaction."""
+    draft = session.get(Broadcast, draft_id)
+    if draft is None or draft.status != DRAFT or draft.created_by != admin_id or not draft.topic:
+        return None
+    draft.status = "queued"
+    session.add(draft)
+    audit(
+        session, actor_id=admin_id, action="broadcast:start", detail=f"#{draft.id} {draft.topic}"
+    )
+    return draft
+
+
+def audience(session: Session, draft: Broadcast) -> int | None:
+    """How many subscribers the chosen topic reaches (None: everyone, or not chosen yet)."""
+    if not draft.topic or draft.topic == ALL_USERS:
+        return None
+    return len(active_subscribers(session, draft.topic))
