@@ -173,6 +173,9 @@ async def test_replies_are_not_frozen_while_a_broadcast_waits_out_a_429(
     ids = add_subscribers(driver, engine, SUBSCRIBERS[:3], "campaigns")
     # Long enough that a reply handled on a loaded machine still lands inside the pause.
     driver.emulator.inject_failure("sendMessage", 429, retry_after=5, chat_id=ids[0])
+    # Slots 250 ms apart: the 429 is back before the second message's slot even on a busy
+    # machine (at 100/s the second one could leave before the first one's 429 came back).
+    driver.application.bot_data.extras["broadcast_pacer"] = Pacer(4)
     broadcast_id = queue(engine)
     launch(driver.application, broadcast_id)
     await wait_until(lambda: driver.emulator.stats.rate_limited == 1)
