@@ -134,14 +134,21 @@ async def run(args: argparse.Namespace, database_url: str) -> None:
         for broadcast_id in launched:
             await app.bot_data.extras["broadcast_tasks"][broadcast_id]
         sent = time.perf_counter() - started
-        officers = [FIRST_ID + 3 * k + 2 for k in range(len(ids))]
-        copies = [len(emulator.messages(uid)) for uid in officers]
+        people = {
+            role: [FIRST_ID + 3 * k + j for k in range(len(ids))]
+            for j, role in enumerate(("主要负责人", "总监", "安全员"))
+        }
+        copies = {role: [len(emulator.messages(u)) for u in who] for role, who in people.items()}
+        total = sum(sum(c) for c in copies.values())
         again = await tick(app, now=_at(1, 9, 2))
-        print(f"daily reminders: {len(launched)} broadcast(s) queued in {queued * 1000:.0f} ms; "
-              f"delivered to {sum(1 for c in copies if c == 1)}/{len(officers)} 安全员 in "
-              f"{sent:.1f} s (floor at 25/s: {len(officers) / 25:.0f} s); duplicates "
-              f"{sum(c - 1 for c in copies if c > 1)}; 429s {emulator.stats.rate_limited}; "
-              f"second tick queued {len(again)}")  # fmt: skip
+        # 1 March 2027 is a Monday and the 1st: the 安全员's daily reminder, the 总监's 周排查
+        # and the 主要负责人's 月调度 reminders all fall due at 09:00 and share the pacing.
+        received = ", ".join(f"{r} {sum(1 for c in cs if c == 1)}" for r, cs in copies.items())
+        print(f"reminders at 09:00 on a Monday the 1st: {len(launched)} broadcasts queued in "
+              f"{queued * 1000:.0f} ms; {total} messages ({received}) delivered in {sent:.1f} s "
+              f"= {total / sent:.1f}/s (BROADCAST_RATE 25/s, floor {total / 25:.0f} s); "
+              f"duplicates {sum(c - 1 for cs in copies.values() for c in cs if c > 1)}; "
+              f"429s {emulator.stats.rate_limited}; second tick queued {len(again)}")  # fmt: skip
     finally:
         await driver.stop()
     tz = settings.tz
