@@ -35,7 +35,7 @@ from typing import Any, Self
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from knowledge.facets import Facets, Profile
+from knowledge.facets import Facets
 from knowledge.files import array_json, json_array
 from knowledge.loader import Citation, Entry
 from knowledge.text import Analyzer
@@ -351,11 +351,6 @@ class KnowledgeIndex:
             df.update(tf.keys())
         self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
         self._lengths = [sum(tf.values()) for tf in self._tf]
-        facets = Facets()
-        self._entry_facets = [
-            facets.of_entry(a.normalize(e.question), [a.normalize(t) for t in e.tags])
-            for e in entries
-        ]
         self._vocabulary = (
             set(self._idf)
             | set().union(*self._answer_terms)
@@ -363,15 +358,27 @@ class KnowledgeIndex:
         )
         lines = (DATA_DIR / "out_of_scope.txt").read_text(encoding="utf-8").splitlines()
         self._foreign = tuple(w.strip() for w in lines if w.strip() and not w.startswith("#"))
-        self._prepare(facets, model)
+        self._prepare(self._facet_texts(), model)
 
-    def _prepare(self, facets: Facets, model: RankerModel | None) -> None:
-        """What both a build and a restore derive: look-ups, the model, per-process caches."""
+    def _facet_texts(self) -> list[tuple[str, list[str]]]:
+        """Each entry's normalised question and tags, what its facets are read from."""
+        a = self.analyzer
+        return [(a.normalize(e.question), [a.normalize(t) for t in e.tags]) for e in self.entries]
+
+    def _prepare(
+        self, facet_texts: list[tuple[str, list[str]]], model: RankerModel | None
+    ) -> None:
+        """What both a build and a restore derive: look-ups, the model, per-process caches.
+
+        The entries' facets are read here, not saved: facets.py is tuned often, and a change to
+        its patterns then needs no rebuild of the index.
+        """
         n = len(self.entries)
         self.by_id = {e.id: e for e in self.entries}
         self.model = model or RankerModel.load()
         self._weights = np.array(self.model.weights, np.float64)
-        self._facets = facets
+        self._facets = Facets()
+        self._entry_facets = [self._facets.of_entry(q, tags) for q, tags in facet_texts]
         self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
         self._postings: dict[str, list[int]] = defaultdict(list)
         for i, tf in enumerate(self._tf):
@@ -399,10 +406,7 @@ class KnowledgeIndex:
             "sound_grams": _in_column_order(self._sounds.vocab),
             "strings_of": self._strings_of,
             "bigrams": self._bigrams,
-            "facets": [
-                [sorted(p.intents), {g: sorted(m) for g, m in p.subjects.items()}]
-                for p in self._entry_facets
-            ],
+            "facet_texts": self._facet_texts(),
             "foreign": list(self._foreign),
         }
         return {
@@ -462,14 +466,10 @@ class KnowledgeIndex:
         idf = arrays["idf"].tolist()
         self._idf = {t: v for t, v in zip(terms, idf, strict=True) if not math.isnan(v)}
         self._lengths = arrays["lengths"].tolist()
-        self._entry_facets = [
-            Profile(frozenset(intents), {g: frozenset(m) for g, m in subjects.items()})
-            for intents, subjects in strings["facets"]
-        ]
         self._vocabulary = set(terms)
         self._phrasing_tokens = _restore_nested(arrays, "phrasings", terms)
         self._foreign = tuple(strings["foreign"])
-        self._prepare(Facets(), model)
+        self._prepare([(q, tags) for q, tags in strings["facet_texts"]], model)
         return self
 
     def known_share(self, query: str) -> float:
