@@ -79,6 +79,29 @@ async def test_grant_and_revoke_in_chat(driver: Driver, engine: Engine) -> None:
     assert (5003, "exam:issue") in actions
 
 
+async def test_a_second_grant_tells_the_admin_and_notifies_nobody(driver: Driver) -> None:
+    await driver.send(5003, "/start")
+    replies = await driver.send(ADMIN, "/grant 5003")
+    assert replies[-1].text == "✅ 已授予 5003 监管人员权限。"
+    notices = [m for m in driver.messages(5003) if "您已获得监管人员权限" in m.text]
+    assert len(notices) == 1
+    replies = await driver.send(ADMIN, "/grant 5003")
+    assert replies[-1].text == "用户 5003 已经是监管人员，无需再次授予，也未重复通知对方。"
+    notices = [m for m in driver.messages(5003) if "您已获得监管人员权限" in m.text]
+    assert len(notices) == 1
+    replies = await driver.send(ADMIN, f"/grant {INSPECTOR}")  # configured in the settings
+    assert replies[-1].text == f"用户 {INSPECTOR} 已经是监管人员，无需再次授予，也未重复通知对方。"
+
+
+async def test_grant_with_a_non_numeric_id_explains_the_usage(driver: Driver) -> None:
+    for command in ("grant", "revoke"):
+        replies = await driver.send(ADMIN, f"/{command} abc")
+        assert replies[-1].text == (
+            f"用户ID应为数字，例如 /{command} 123456789。"
+            f"不带参数发送 /{command} 可查看已授权的监管人员。"
+        )
+
+
 async def test_step_by_step_draft_with_bad_input(clock: FakeClock, driver: Driver) -> None:
     replies = await driver.send(INSPECTOR, "/exam_new")
     assert "企业名称" in replies[-1].text
