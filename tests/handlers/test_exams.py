@@ -102,6 +102,19 @@ async def test_grant_with_a_non_numeric_id_explains_the_usage(driver: Driver) ->
         )
 
 
+async def test_one_line_exam_new_with_a_dash_for_the_credit_code_keeps_the_name(
+    driver: Driver,
+) -> None:
+    replies = await driver.send(INSPECTOR, "/exam_new 某某超市 - 食品销售 安全员 西山镇 刘一")
+    assert replies[-1].text == (
+        "请确认抽考信息\n企业：某某超市\n统一社会信用代码：（未填）\n行业：食品销售\n"
+        "岗位：食品安全员\n镇街：西山镇\n考生姓名：刘一"
+    )
+    replies = await driver.press(INSPECTOR, replies[-1], label("exam_issue"))
+    replies = await driver.send(CANDIDATE, f"/start exam_{code_in(replies[-1])}")
+    assert "姓名：刘一" in replies[-1].text
+
+
 async def test_step_by_step_draft_with_bad_input(clock: FakeClock, driver: Driver) -> None:
     replies = await driver.send(INSPECTOR, "/exam_new")
     assert "企业名称" in replies[-1].text
