@@ -192,6 +192,20 @@ async def test_broadcast_journey_end_to_end(driver: Driver, engine: Engine) -> N
     assert "已发送 3 · 失败 0 · 已屏蔽 0 · 剩余 0" in listing.text
 
 
+async def test_broadcast_to_everyone_previews_the_number_of_recipients(driver: Driver) -> None:
+    for uid in FANS:
+        await subscribe_tips(driver, uid)
+    await driver.send(USER, "/start")
+    await driver.send(ADMIN, "/broadcast")
+    [_, draft] = await driver.send(ADMIN, "全县食品安全宣传周")
+    [head, draft2] = await driver.press(ADMIN, draft, "发送给：全部用户")
+    assert head.text.splitlines()[1] == "发送对象：全部用户，目前 5 人"  # 3 fans, USER, ADMIN
+    [started] = await driver.press(ADMIN, draft2, "✅ 确认发送")
+    await wait_broadcast(driver.application, 1)
+    report = driver.emulator.message(ADMIN, started.message_id + 1)
+    assert "已发送：5" in report.text
+
+
 async def test_broadcast_text_too_long_is_refused(driver: Driver, engine: Engine) -> None:
     await driver.send(ADMIN, "/broadcast")
     [refusal] = await driver.send(ADMIN, "长" * 3600)
