@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +28,7 @@ __all__ = [
     "export_pending_csv",
     "find_article",
     "guidance_stats",
+    "has_words",
     "leave_question",
     "list_pending",
     "log_for",
@@ -91,6 +93,11 @@ def _log(
         topic=entry.topic if entry else None,
         score=score,
     )
+
+
+def has_words(text: str) -> bool:
+    """True when the text has letters of any script (not only emoji, digits or punctuation)."""
+    return any(unicodedata.category(ch).startswith("L") for ch in text)
 
 
 def shows_question(asked: str, entry: Entry, analyzer: Analyzer) -> bool:

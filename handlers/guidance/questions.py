@@ -51,6 +51,9 @@ def _leave_markup(log_id: int) -> InlineKeyboardMarkup | None:
 
 
 async def _answer(update: Update, context: Context, text: str) -> None:
+    if not guidance.has_words(text):  # emoji or digits alone are not a question to search
+        await reply(update, render("no_words"))
+        return
     uid = user_id(update)
     index = context.bot_data.knowledge
     with db(context) as session:

@@ -177,6 +177,21 @@ async def test_bad_input_gets_a_clear_escaped_reply(driver: Driver, text: str) -
         assert "<script>" not in (message.html or "")
 
 
+@pytest.mark.parametrize("text", ["😀😀😀", "123", "👍 ？", "12315!"])
+async def test_emoji_or_digits_alone_get_a_short_hint_not_a_request_for_chinese(
+    driver: Driver, text: str
+) -> None:
+    replies = await driver.send(ASKER, text)
+    assert [m.text for m in replies] == [
+        "请用文字说说您的问题，例如“小饭馆员工健康证多久办一次”。发送 /menu 打开主菜单。"
+    ]
+
+
+async def test_english_is_still_asked_to_use_chinese(driver: Driver) -> None:
+    [reply] = await driver.send(ASKER, "food license please")
+    assert "请用中文提问。" in reply.text
+
+
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
