@@ -194,6 +194,19 @@ def test_kb_import_check_and_stats(tmp_path: Path) -> None:
     assert order_60 in figures["statutes"]
 
 
+def test_kb_stats_without_json_prints_chinese_lines(tmp_path: Path) -> None:
+    done = bot(tmp_path, "kb", "stats")
+    assert (done.returncode, done.stderr) == (0, "")
+    figures = json.loads(bot(tmp_path, "kb", "stats", "--json").stdout)
+    n = figures["quiz_by_type"]
+    expected = (
+        f"抽考题库：{figures['quiz_questions']} 道"
+        f"（单选题 {n['single']}、多选题 {n['multiple']}、判断题 {n['judge']}）"
+    )
+    assert expected in done.stdout.splitlines()
+    assert not any(ch in done.stdout for ch in "{}'")  # no Python dict
+
+
 def test_kb_build_writes_the_index_once_per_knowledge_base_version(tmp_path: Path) -> None:
     from knowledge.store import data_key, read_key
 

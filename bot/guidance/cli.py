@@ -159,7 +159,9 @@ def stats(settings: Settings, *, as_json: bool) -> int:
     print(f"问答条目：{figures['entries']}（相似问 {figures['paraphrases']} 条）")
     for topic, n in figures["entries_by_topic"].items():  # type: ignore[attr-defined]
         print(f"  {topic}：{n}")
-    print(f"抽考题库：{figures['quiz_questions']} 道 {figures['quiz_by_type']}")
+    by_type: dict[str, int] = figures["quiz_by_type"]  # type: ignore[assignment]
+    kinds = "、".join(f"{name} {by_type[t]}" for t, name in TYPES.items() if t in by_type)
+    print(f"抽考题库：{figures['quiz_questions']} 道（{kinds}）")
     for sector, n in figures["quiz_by_sector"].items():  # type: ignore[attr-defined]
         print(f"  {SECTORS[sector]}：{n}")
     print(f"节日提示：{figures['tips']} 篇")

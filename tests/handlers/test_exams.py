@@ -71,7 +71,13 @@ async def test_grant_and_revoke_in_chat(driver: Driver, engine: Engine) -> None:
     replies = await driver.send(5003, "/exam_new")
     assert replies[-1].text == "这个命令只有监管人员可以使用。"
     replies = await driver.send(ADMIN, "/revoke 900002")  # from settings: not revocable in chat
-    assert "INSPECTOR_USER_IDS" in replies[-1].text
+    assert replies[-1].text == (
+        "900002 没有在对话中获得的监管人员权限"
+        "（在配置文件中设定的，请由系统管理员修改配置文件中的监管人员名单）。"
+    )
+    replies = await driver.send(ADMIN, "/grant")
+    assert "在配置文件中设定的监管人员不在此列。" in replies[-1].text
+    assert "INSPECTOR_USER_IDS" not in replies[-1].text
     with session_of(engine) as session:
         actions = [(a.actor_id, a.action) for a in session.exec(select(AuditLog)).all()]
     assert (ADMIN, "grant:inspector") in actions
