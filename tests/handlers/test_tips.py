@@ -284,6 +284,10 @@ async def test_occasion_set_plans_and_moves_the_push(driver: Driver, engine: Eng
     assert job.next_t == datetime(NEXT_YEAR, 6, 18, 2, 0, tzinfo=UTC)
     [bad] = await driver.send(ADMIN, f"/occasion_set food_safety_week {NEXT_YEAR}-13-01")
     assert bad.text.startswith("用法：/occasion_set 节日 YYYY-MM-DD")
+    assert bad.text.splitlines()[1] == (
+        "节日：春季开学季、秋季开学季、食品安全宣传周，或自定义活动名称（需附提示正文）"
+    )
+    assert "food_safety_week" not in bad.text  # Chinese names only; the keys are still accepted
 
 
 async def test_occasion_set_custom_event_needs_a_tip_text(driver: Driver, engine: Engine) -> None:
