@@ -151,7 +151,12 @@ def test_bad_file_names_every_field_and_line() -> None:
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ("title: t\nstarts_at: 2027-13-01\n", "x.yaml:2: 日期无效：month must be in 1..12"),
+        ("title: t\nstarts_at: 2027-13-01\n", "x.yaml:2: 日期无效：月份应在 1-12 之间"),
+        ("title: t\nstarts_at: 2027-02-30\n", "x.yaml:2: 日期无效：这个月没有这一天"),
+        (
+            "title: {a: b\n",
+            "x.yaml:2: YAML 语法错误：花括号 { } 没有闭合，或项目之间缺少英文逗号“,”",
+        ),
         ("- just\n- a list\n", "x.yaml:1: 文件：应为键值对（title: ...、ballots: ... 等）"),
         ("title: t\nballots: []\n", "x.yaml:2: ballots：至少需要一个问题（ballots: 列表）"),
         (
@@ -166,6 +171,8 @@ def test_bad_file_names_every_field_and_line() -> None:
     ],
     ids=[
         "impossible-date",
+        "no-such-day",
+        "unclosed-brace",
         "not-a-mapping",
         "no-ballots",
         "end-before-start",
@@ -181,8 +188,10 @@ def test_bad_file_single_problem(text: str, problem: str) -> None:
 def test_syntax_error_names_its_line() -> None:
     with pytest.raises(DataError) as caught:
         load_definition_bytes(b"title: [a\nb: c\n", "x.yaml", now=T0, tz=TZ)
-    [problem] = caught.value.problems
-    assert problem.startswith("x.yaml:2: YAML 语法错误：")  # the wording is libyaml's or PyYAML's
+    # libyaml says "did not find expected ',' or ']'"; staff read Chinese.
+    assert caught.value.problems == [
+        "x.yaml:2: YAML 语法错误：方括号 [ ] 列表没有闭合，或项目之间缺少英文逗号“,”"
+    ]
 
 
 def test_bare_dates_mean_whole_days() -> None:
