@@ -15,6 +15,8 @@ from knowledge.vocab import business_types
 
 __all__ = ["HANDLERS", "business_type_keyboard", "show_menu"]
 
+CITIZEN = "consumer"  # not a business: shown as 身份, not 经营类型
+
 
 def business_type_keyboard() -> list[list[InlineKeyboardButton]]:
     """Two business types per row."""
@@ -80,7 +82,8 @@ async def show_menu(update: Update, context: Context) -> None:
     """The main menu as buttons."""
     stored = _stored_type(context, user_id(update))
     name = business_types().get(stored or "")
-    await reply(update, render("menu", business_type=name), _menu_markup(context))
+    menu = render("menu", business_type=name, citizen=stored == CITIZEN)
+    await reply(update, menu, _menu_markup(context))
 
 
 async def profile(update: Update, context: Context) -> None:
@@ -102,7 +105,9 @@ async def choose_business_type(update: Update, context: Context) -> None:
         return
     await answer_query(update)
     await query.edit_message_reply_markup(None)
-    await reply(update, render("business_type_saved", name=business_types()[key]))
+    await reply(
+        update, render("business_type_saved", name=business_types()[key], citizen=key == CITIZEN)
+    )
 
 
 async def menu_button(update: Update, context: Context) -> None:

@@ -18,7 +18,12 @@ import yaml
 
 from knowledge.vocab import sources
 
-__all__ = ["ParsedStatute", "cn_to_int", "parse_statute", "parse_statute_file"]
+__all__ = ["NotAStatute", "ParsedStatute", "cn_to_int", "parse_statute", "parse_statute_file"]
+
+
+class NotAStatute(ValueError):
+    """The file has no statute header and no article: a README or notes, not a law text."""
+
 
 _CN = {
     "零": 0,
@@ -133,7 +138,10 @@ def _continues(previous: str) -> bool:
 
 
 def parse_statute(text: str, *, file_name: str = "") -> ParsedStatute:
-    """Parse the text of one statute; raises ValueError when no article is found."""
+    """Parse the text of one statute; raises ValueError when no article is found.
+
+    NotAStatute (a ValueError) when the file has neither a header title nor any article.
+    """
     headers, body = _front_matters(text)
     title = next((str(h["title"]) for h in headers if h.get("title")), "")
     if not title:
@@ -181,6 +189,8 @@ def parse_statute(text: str, *, file_name: str = "") -> ParsedStatute:
     for number, lines in lines_of.items():
         articles[number] = "\n".join(p for p in lines if p).strip()
     if not articles:
+        if not any(h.get("title") for h in headers):
+            raise NotAStatute(f"{file_name or '文本'}：不是法规文本（没有标题头，也没有“第X条”）")
         raise ValueError(f"{file_name or '文本'}：没有找到任何“第X条”")
     if effective is None:
         found = _DATE.findall(text)

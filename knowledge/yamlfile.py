@@ -8,7 +8,7 @@ from typing import IO, Any
 
 import yaml
 
-__all__ = ["DataError", "Problems", "load_with_lines", "safe_load"]
+__all__ = ["DataError", "Problems", "date_problem", "load_with_lines", "safe_load", "yaml_problem"]
 
 LINE_KEY = "__line__"
 
@@ -62,6 +62,55 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+# What PyYAML and libyaml say (their wordings differ), in words staff can act on.
+_YAML_PROBLEMS = (
+    ("mapping values are not allowed", "这里不能出现“键: 值”（冒号后的内容缩进或引号有误）"),
+    ("did not find expected key", "缩进不对齐，找不到下一个键"),
+    ("could not find expected ':'", "缺少冒号“:”"),
+    ("did not find expected ',' or ']'", "方括号 [ ] 列表没有闭合，或项目之间缺少英文逗号“,”"),
+    ("expected ',' or ']'", "方括号 [ ] 列表没有闭合，或项目之间缺少英文逗号“,”"),
+    ("did not find expected ',' or '}'", "花括号 { } 没有闭合，或项目之间缺少英文逗号“,”"),
+    ("expected ',' or '}'", "花括号 { } 没有闭合，或项目之间缺少英文逗号“,”"),
+    ("did not find expected ','", "缺少英文逗号“,”，或括号没有闭合"),
+    ("did not find expected '-' indicator", "列表项缩进不对齐，缺少“- ”"),
+    ("expected <block end>", "缩进不对齐"),
+    ("found character that cannot start any token", "有不能出现在这里的字符（如 Tab 或 @、`）"),
+    ("found a tab character", "缩进里有 Tab，请改用空格"),
+    ("found unexpected end of stream", "文件意外结束（引号或括号没有闭合）"),
+    ("found unknown escape character", "双引号里有无效的转义字符“\\”"),
+    ("block sequence entries are not allowed", "这里不能开始“- ”列表"),
+    ("found undefined tag handle", "有未定义的“!”标签"),
+    ("found duplicate anchor", "锚点“&”重复"),
+    ("found undefined alias", "引用“*”的锚点不存在"),
+)
+
+_DATE_PROBLEMS = (
+    ("month must be in", "月份应在 1-12 之间"),
+    ("day is out of range", "这个月没有这一天"),
+    ("hour must be in", "小时应在 0-23 之间"),
+    ("minute must be in", "分钟应在 0-59 之间"),
+    ("second must be in", "秒应在 0-59 之间"),
+    ("out of range", "年份超出范围"),
+)
+
+
+def _translated(message: str, table: tuple[tuple[str, str], ...], fallback: str) -> str:
+    for english, chinese in table:
+        if english in message:
+            return chinese
+    return fallback
+
+
+def yaml_problem(problem: str | None) -> str:
+    """A YAML parser's problem in Chinese (an unknown wording: a general one)."""
+    return _translated(problem or "", _YAML_PROBLEMS, "格式不正确，请检查这一行的缩进、冒号和引号")
+
+
+def date_problem(exc: ValueError) -> str:
+    """Why a date could not be built (datetime's messages are English), in Chinese."""
+    return _translated(str(exc), _DATE_PROBLEMS, "不是有效的日期")
+
+
 def safe_load(stream: str | IO[str]) -> Any:
     """yaml.safe_load, with libyaml when PyYAML has it (the same data, ~10x faster)."""
     return yaml.load(stream, Loader=_Base)
@@ -74,7 +123,7 @@ def load_with_lines(path: Path, problems: Problems) -> Any:
             return yaml.load(fh, Loader=_LineLoader)
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        problems.add(path, line, f"YAML 语法错误：{exc.problem}")
+        problems.add(path, line, f"YAML 语法错误：{yaml_problem(exc.problem)}")
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         problems.add(path, None, f"无法读取：{exc}")
     return None

@@ -17,7 +17,14 @@ from zoneinfo import ZoneInfo
 import holidays
 from lunardate import LunarDate
 
-__all__ = ["ADMIN_SET", "NAMES", "Occasion", "occasions_for_year", "push_time"]
+__all__ = [
+    "ADMIN_SET",
+    "NAMES",
+    "Occasion",
+    "days_off_published",
+    "occasions_for_year",
+    "push_time",
+]
 
 NAMES = {
     "new_year": "元旦",
@@ -66,6 +73,15 @@ def _holidays(year: int) -> dict[date, str]:
         holidays.country_holidays("CN", years=year, language="zh_CN").items()
     )
     return table
+
+
+def days_off_published(year: int) -> bool:
+    """True when the year's days off are the State Council's notice, not computed.
+
+    `holidays` lists 调休 working days only for the years whose notice it knows; for later
+    years it computes the festival days alone.
+    """
+    return any(_SWAP.search(name) for name in _holidays(year).values())
 
 
 def _lunar(year: int, month: int, day: int) -> date:

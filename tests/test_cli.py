@@ -152,9 +152,11 @@ def test_kb_import_check_and_stats(tmp_path: Path) -> None:
         pytest.skip(f"legal corpus not found at {CORPUS}: it lives in ../shared/corpus")
     files = sorted(str(p) for p in CORPUS.glob("*.md"))
     imported = bot(tmp_path, "kb", "import", *files)
-    # README.md is not a statute: it is reported, and the other files are still imported.
-    assert imported.returncode == 1
-    assert imported.stderr == f"{CORPUS / 'README.md'}: 导入失败：README.md：没有找到任何“第X条”\n"
+    # README.md is not a statute: it is skipped with a note, and the statutes import cleanly.
+    assert imported.returncode == 0
+    assert imported.stderr == (
+        f"{CORPUS / 'README.md'}: 已跳过：README.md：不是法规文本（没有标题头，也没有“第X条”）\n"
+    )
     lines = imported.stdout.splitlines()
     assert len(lines) == len(files) - 1
     assert "已导入《山东省食品安全条例》2024-03-01施行版：73 条" in lines
@@ -192,6 +194,19 @@ def test_kb_import_check_and_stats(tmp_path: Path) -> None:
         "articles": 22,
     }
     assert order_60 in figures["statutes"]
+
+
+def test_kb_stats_without_json_prints_chinese_lines(tmp_path: Path) -> None:
+    done = bot(tmp_path, "kb", "stats")
+    assert (done.returncode, done.stderr) == (0, "")
+    figures = json.loads(bot(tmp_path, "kb", "stats", "--json").stdout)
+    n = figures["quiz_by_type"]
+    expected = (
+        f"抽考题库：{figures['quiz_questions']} 道"
+        f"（单选题 {n['single']}、多选题 {n['multiple']}、判断题 {n['judge']}）"
+    )
+    assert expected in done.stdout.splitlines()
+    assert not any(ch in done.stdout for ch in "{}'")  # no Python dict
 
 
 def test_kb_build_writes_the_index_once_per_knowledge_base_version(tmp_path: Path) -> None:

@@ -5,10 +5,11 @@ Every write of the composer is here; handlers/broadcasts/compose.py only asks an
 
 from __future__ import annotations
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.broadcasts.services import ALL_USERS, MAX_TEXT
-from bot.models import Broadcast
+from bot.models import Broadcast, User
 from bot.tips.subscriptions import TOPICS, active_subscribers
 from bot.users import audit
 
@@ -91,7 +92,13 @@ def queue_draft(session: Session, *, draft_id: int, admin_id: int) -> Broadcast 
 
 
 def audience(session: Session, draft: Broadcast) -> int | None:
-    """How many subscribers the chosen topic reaches (None: everyone, or not chosen yet)."""
-    if not draft.topic or draft.topic == ALL_USERS:
+    """How many people the chosen topic reaches (None: not chosen yet).
+
+    Everyone means every user who has not blocked the bot, as the queue will pick them.
+    """
+    if not draft.topic:
         return None
+    if draft.topic == ALL_USERS:
+        everyone = select(func.count()).select_from(User).where(col(User.blocked).is_(False))
+        return int(session.exec(everyone).one())
     return len(active_subscribers(session, draft.topic))

@@ -37,6 +37,16 @@ def _window(campaign: Campaign, settings: Settings) -> str:
     return f"{_local(campaign.starts_at, settings)} 至 {_local(campaign.ends_at, settings)}"
 
 
+def _actual(campaign: Campaign, settings: Settings) -> str:
+    """When it really opened and closed (opened early by hand, closed late by the scheduler)."""
+    if campaign.opened_at is None:
+        return "实际：未开始"
+    opened = _local(campaign.opened_at, settings)
+    if campaign.closed_at is None:
+        return f"实际：{opened} 开始，尚未结束"
+    return f"实际：{opened} 至 {_local(campaign.closed_at, settings)}"
+
+
 def create(session: Session, settings: Settings, path: Path) -> int:
     """Create a draft campaign from a YAML file."""
     if not path.is_file():
@@ -58,14 +68,14 @@ def create(session: Session, settings: Settings, path: Path) -> int:
 
 
 def list_all(session: Session, settings: Settings) -> int:
-    """One line per campaign, newest first."""
+    """One line per campaign, newest first: planned and actual opening and closing."""
     rows = list_campaigns(session, limit=1000)
     if not rows:
         _say("还没有活动。")
     for campaign, voters in rows:
         _say(
             f"#{campaign.id}\t{label(f'camp_status_{campaign.status}')}\t{voters} 人投票\t"
-            f"{_window(campaign, settings)}\t{campaign.title}"
+            f"计划：{_window(campaign, settings)}\t{_actual(campaign, settings)}\t{campaign.title}"
         )
     return 0
 

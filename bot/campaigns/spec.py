@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from knowledge.yamlfile import LINE_KEY, Problems, line_of, load_with_lines
+from knowledge.yamlfile import LINE_KEY, Problems, date_problem, line_of, load_with_lines
 
 __all__ = [
     "RESULTS_VISIBILITY",
@@ -388,7 +388,7 @@ def load_definition(
         raw = load_with_lines(path, problems)
     except ValueError as exc:  # a well-formed but impossible date such as 2025-13-01
         text = path.read_text(encoding="utf-8", errors="replace")
-        problems.add(path, _bad_date_line(text), f"日期无效：{exc}")
+        problems.add(path, _bad_date_line(text), f"日期无效：{date_problem(exc)}")
     spec = None
     if not problems.items:
         text = path.read_text(encoding="utf-8")

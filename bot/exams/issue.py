@@ -49,6 +49,8 @@ __all__ = [
 STEPS = ("enterprise", "credit_code", "sector", "role", "township", "candidate", "confirm")
 TEXT_STEPS = frozenset({"enterprise", "credit_code", "township", "candidate"})
 OPTIONAL = frozenset({"credit_code", "township", "candidate"})
+SKIP_WORDS = frozenset({"无", "没有", "跳过", "-", "—", "/", "略"})
+"""What staff type in place of an optional value they do not have."""
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread on site
 CODE_LENGTH = 8
 DRAFT_TTL = timedelta(minutes=30)
@@ -119,10 +121,13 @@ def parse_line(text: str) -> dict[str, str]:
     """Recognise 企业、信用代码、行业、岗位、镇街、姓名 in one line of /exam_new arguments."""
     found: dict[str, str] = {}
     rest: list[str] = []
+    skips = 0
     for token in re.split(r"[\s,，、;；|]+", text.strip()):
         if not token:
             continue
-        if "credit_code" not in found and valid_credit_code(token):
+        if token in SKIP_WORDS:  # a placeholder ("-") holds a place but is not a name
+            skips += 1
+        elif "credit_code" not in found and valid_credit_code(token):
             found["credit_code"] = token.upper()
         elif "sector" not in found and token in SECTOR_WORDS:
             found["sector"] = SECTOR_WORDS[token]
@@ -136,6 +141,9 @@ def parse_line(text: str) -> dict[str, str]:
         value = check_value(step, token)
         if value is not None:
             found[step] = value
+    placeholders = [step for step in ("credit_code", "township") if step not in found]
+    for step in placeholders[:skips]:
+        found[f"skip_{step}"] = "1"
     return found
 
 

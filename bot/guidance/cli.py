@@ -18,7 +18,7 @@ from knowledge.checklists import SECTORS as CHECKLIST_SECTORS
 from knowledge.checklists import Checklist, load_checklists
 from knowledge.loader import Entry, load_entries
 from knowledge.quiz import SECTORS, TYPES, Question, load_bank
-from knowledge.statutes import parse_statute_file
+from knowledge.statutes import NotAStatute, parse_statute_file
 from knowledge.tips import load_tips
 from knowledge.vocab import sources
 from knowledge.yamlfile import DataError
@@ -159,7 +159,9 @@ def stats(settings: Settings, *, as_json: bool) -> int:
     print(f"问答条目：{figures['entries']}（相似问 {figures['paraphrases']} 条）")
     for topic, n in figures["entries_by_topic"].items():  # type: ignore[attr-defined]
         print(f"  {topic}：{n}")
-    print(f"抽考题库：{figures['quiz_questions']} 道 {figures['quiz_by_type']}")
+    by_type: dict[str, int] = figures["quiz_by_type"]  # type: ignore[assignment]
+    kinds = "、".join(f"{name} {by_type[t]}" for t, name in TYPES.items() if t in by_type)
+    print(f"抽考题库：{figures['quiz_questions']} 道（{kinds}）")
     for sector, n in figures["quiz_by_sector"].items():  # type: ignore[attr-defined]
         print(f"  {SECTORS[sector]}：{n}")
     print(f"节日提示：{figures['tips']} 篇")
@@ -173,22 +175,30 @@ def stats(settings: Settings, *, as_json: bool) -> int:
 
 
 def import_files(settings: Settings, paths: list[Path]) -> int:
-    """Parse and store each file; one bad file does not stop the others."""
+    """Parse and store each file; one bad file does not stop the others.
+
+    Files that are not statutes (a README picked up by `*.md`) are skipped with a note; the
+    exit status is 1 only when a statute failed or nothing was imported.
+    """
     engine = make_engine(settings.database_url)
     prepare(engine)
-    failed = 0
+    failed = imported = 0
     for path in paths:
         try:
             parsed = parse_statute_file(path)
+        except NotAStatute as exc:
+            print(f"{path}: 已跳过：{exc}", file=sys.stderr)
+            continue
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             print(f"{path}: 导入失败：{exc}", file=sys.stderr)
             failed += 1
             continue
         with session_scope(engine) as session:
             statute = import_statute(session, parsed)
+        imported += 1
         note = ""
         if parsed.declared_count and parsed.declared_count != len(parsed.articles):
             note = f"（文件头声明 {parsed.declared_count} 条）"
         print(f"已导入《{statute.title}》{statute.version}：{statute.article_count} 条{note}")
     engine.dispose()
-    return 1 if failed else 0
+    return 1 if failed or not imported else 0

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
-from bot.models import Feedback, PendingQuestion, QuestionLog, Statute, StatuteArticle, utcnow
+from bot.models import (
+    Feedback,
+    PendingQuestion,
+    QuestionLog,
+    Statute,
+    StatuteArticle,
+    as_utc,
+    utcnow,
+)
 from knowledge.answering import Reply, answer
 from knowledge.loader import Citation, Entry
 from knowledge.search import KnowledgeIndex, Outcome, SearchResult
@@ -27,6 +37,7 @@ __all__ = [
     "export_pending_csv",
     "find_article",
     "guidance_stats",
+    "has_words",
     "leave_question",
     "list_pending",
     "log_for",
@@ -91,6 +102,11 @@ def _log(
         topic=entry.topic if entry else None,
         score=score,
     )
+
+
+def has_words(text: str) -> bool:
+    """True when the text has letters of any script (not only emoji, digits or punctuation)."""
+    return any(unicodedata.category(ch).startswith("L") for ch in text)
 
 
 def shows_question(asked: str, entry: Entry, analyzer: Analyzer) -> bool:
@@ -221,24 +237,42 @@ def claim_unnotified(
     return [i for i in items if i is not None], int(total)
 
 
-def export_pending_csv(session: Session) -> bytes:
-    """Every queued question as CSV (UTF-8 with BOM so Excel shows the Chinese)."""
+def export_pending_csv(session: Session, tz: ZoneInfo) -> bytes:
+    """Every queued question as CSV (UTF-8 with BOM so Excel shows the Chinese).
+
+    Times are in the bot's time zone (the TIMEZONE setting), like everything else staff see,
+    and the header says which zone.
+    """
+    zone = "北京时间" if tz.key == "Asia/Shanghai" else tz.key
+
+    def shown(value: datetime | None) -> str:
+        return as_utc(value).astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
+
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(
-        ["编号", "提问时间(UTC)", "用户ID", "问题", "状态", "回复", "处理人", "处理时间(UTC)"]
+        [
+            "编号",
+            f"提问时间({zone})",
+            "用户ID",
+            "问题",
+            "状态",
+            "回复",
+            "处理人",
+            f"处理时间({zone})",
+        ]
     )
     for item in session.exec(select(PendingQuestion).order_by(col(PendingQuestion.id))).all():
         writer.writerow(
             [
                 item.id,
-                item.created_at.strftime("%Y-%m-%d %H:%M"),
+                shown(item.created_at),
                 item.user_id,
                 item.text,
                 {"open": "待回复", "answered": "已回复", "dismissed": "已忽略"}[item.status],
                 item.answer or "",
                 item.handled_by or "",
-                item.handled_at.strftime("%Y-%m-%d %H:%M") if item.handled_at else "",
+                shown(item.handled_at),
             ]
         )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

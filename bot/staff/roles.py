@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from sqlmodel import Session, select
 
 from bot.models import User
 from bot.users import INSPECTOR, audit
 
-__all__ = ["grant_role", "list_role_holders", "revoke_role"]
+__all__ = ["GrantOutcome", "grant_role", "list_role_holders", "revoke_role"]
+
+GrantOutcome = Literal["granted", "already", "unknown"]
 
 
-def grant_role(session: Session, *, actor_id: int, user_id: int, role: str = INSPECTOR) -> bool:
-    """Grant a role to a known user; False when the user has never talked to the bot."""
+def grant_role(
+    session: Session, *, actor_id: int, user_id: int, role: str = INSPECTOR
+) -> GrantOutcome:
+    """Grant a role to a known user.
+
+    "unknown" when the user has never talked to the bot; "already" when they hold the role
+    (nothing changes and nothing is audited, so nobody is told twice).
+    """
     user = session.get(User, user_id)
     if user is None:
-        return False
+        return "unknown"
+    if role in user.role_set():
+        return "already"
     user.roles = ",".join(sorted(user.role_set() | {role}))
     session.add(user)
     audit(session, actor_id=actor_id, action=f"grant:{role}", detail=str(user_id))
-    return True
+    return "granted"
 
 
 def revoke_role(session: Session, *, actor_id: int, user_id: int, role: str = INSPECTOR) -> bool:

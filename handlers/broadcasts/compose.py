@@ -88,7 +88,7 @@ async def _show_draft(update: Update, context: Context, draft: Broadcast) -> Non
             "broadcast_preview",
             b=draft,
             topic_name=label(f"topic_{draft.topic}") if draft.topic else "",
-            count=count if count is not None else "全部",
+            count=count or 0,
         ),
     )
     await reply(update, draft.text, keyboard(rows))

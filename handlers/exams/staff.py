@@ -37,7 +37,6 @@ from knowledge.quiz import ROLES, SECTORS
 __all__ = ["HANDLERS", "draft_text"]
 
 logger = logging.getLogger(__name__)
-SKIP_WORDS = frozenset({"无", "没有", "跳过", "-", "—", "/", "略"})
 
 
 # --- /exam_new: the draft -----------------------------------------------------------------------
@@ -149,7 +148,7 @@ async def draft_text(update: Update, context: Context) -> bool:
     if draft is None or not allowed or message is None:
         return False
     text = (message.text or "").strip()
-    value = None if text in SKIP_WORDS and draft.step in OPTIONAL else text
+    value = None if text in exam_issue.SKIP_WORDS and draft.step in OPTIONAL else text
     with db(context) as session:
         updated, ok = exam_issue.set_step(
             session, inspector_id=uid, step=draft.step, value=value, now=context.now()

@@ -51,6 +51,9 @@ def _leave_markup(log_id: int) -> InlineKeyboardMarkup | None:
 
 
 async def _answer(update: Update, context: Context, text: str) -> None:
+    if not guidance.has_words(text):  # emoji or digits alone are not a question to search
+        await reply(update, render("no_words"))
+        return
     uid = user_id(update)
     index = context.bot_data.knowledge
     with db(context) as session:
@@ -305,7 +308,7 @@ async def _tell_asker(context: Context, item: PendingQuestion) -> bool:
 async def pending_export(update: Update, context: Context) -> None:
     """/pending_export — the whole queue as CSV."""
     with db(context) as session:
-        data = guidance.export_pending_csv(session)
+        data = guidance.export_pending_csv(session, context.bot_data.settings.tz)
     chat = update.effective_chat
     if chat is not None:
         await chat.send_document(data, filename="pending_questions.csv")

@@ -59,19 +59,36 @@ async def _set_menu(context: Context, target: int, roles: set[str]) -> None:
 
 
 async def _change_role(update: Update, context: Context, *, grant: bool) -> None:
-    target = parse_int(args_text(context))
-    actor = user_id(update)
-    if target is None:
+    action = "grant" if grant else "revoke"
+    text = args_text(context)
+    if not text:
         with db(context) as session:
             holders = list_role_holders(session)
         await reply(update, render("exam_grant", action="list", users=holders, target=0, ok=False))
         return
-    change = grant_role if grant else revoke_role
-    with db(context) as session:
-        ok = change(session, actor_id=actor, user_id=target)
-    action = "grant" if grant else "revoke"
-    await reply(update, render("exam_grant", action=action, users=[], target=target, ok=ok))
-    if ok:
+    target = parse_int(text)
+    if target is None:
+        await reply(
+            update, render("exam_grant", action="usage", command=action, users=[], target=0)
+        )
+        return
+    actor = user_id(update)
+    settings = context.bot_data.settings
+    configured = target in settings.inspector_user_ids or target in settings.admin_user_ids
+    if grant and configured:
+        outcome = "already"
+    else:
+        with db(context) as session:
+            if grant:
+                outcome = grant_role(session, actor_id=actor, user_id=target)
+            else:
+                outcome = "revoked" if revoke_role(session, actor_id=actor, user_id=target) else ""
+    ok = outcome in ("granted", "revoked")
+    await reply(
+        update,
+        render("exam_grant", action=action, users=[], target=target, ok=ok, outcome=outcome),
+    )
+    if ok:  # only a real change is announced: a second /grant notifies nobody
         await _set_menu(context, target, {"user", "inspector"} if grant else {"user"})
 
 

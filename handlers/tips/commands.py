@@ -205,7 +205,11 @@ async def occasion_set(update: Update, context: Context) -> None:
     """/occasion_set <spring_school|autumn_school|food_safety_week|名称> <日期> [提示正文]."""
     parsed = _occasion_args(args_text(context))
     if parsed is None:
-        hint = "节日：" + "、".join(f"{k}（{NAMES[k]}）" for k in ADMIN_SET) + "，或自定义名称"
+        hint = (
+            "节日："
+            + "、".join(NAMES[k] for k in ADMIN_SET)
+            + "，或自定义活动名称（需附提示正文）"
+        )
         usage = "/occasion_set 节日 YYYY-MM-DD [自定义活动的提示正文]"
         await reply(update, render("bad_usage", usage=usage, hint=hint))
         return

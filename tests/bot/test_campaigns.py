@@ -22,7 +22,7 @@ from bot.campaigns.cli import run_campaign_command
 from bot.campaigns.exports import CHART_KEY, chart_pngs, workbook_bytes
 from bot.campaigns.results import pseudonym, raw_votes, tally
 from bot.campaigns.spec import BallotSpec, CampaignSpec, load_definition, load_definition_bytes
-from bot.db import create_tables, make_engine
+from bot.db import create_tables, make_engine, session_scope
 from bot.kit.refusal import Refusal
 from bot.models import (
     Broadcast,
@@ -151,7 +151,12 @@ def test_bad_file_names_every_field_and_line() -> None:
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ("title: t\nstarts_at: 2027-13-01\n", "x.yaml:2: 日期无效：month must be in 1..12"),
+        ("title: t\nstarts_at: 2027-13-01\n", "x.yaml:2: 日期无效：月份应在 1-12 之间"),
+        ("title: t\nstarts_at: 2027-02-30\n", "x.yaml:2: 日期无效：这个月没有这一天"),
+        (
+            "title: {a: b\n",
+            "x.yaml:2: YAML 语法错误：花括号 { } 没有闭合，或项目之间缺少英文逗号“,”",
+        ),
         ("- just\n- a list\n", "x.yaml:1: 文件：应为键值对（title: ...、ballots: ... 等）"),
         ("title: t\nballots: []\n", "x.yaml:2: ballots：至少需要一个问题（ballots: 列表）"),
         (
@@ -166,6 +171,8 @@ def test_bad_file_names_every_field_and_line() -> None:
     ],
     ids=[
         "impossible-date",
+        "no-such-day",
+        "unclosed-brace",
         "not-a-mapping",
         "no-ballots",
         "end-before-start",
@@ -181,8 +188,10 @@ def test_bad_file_single_problem(text: str, problem: str) -> None:
 def test_syntax_error_names_its_line() -> None:
     with pytest.raises(DataError) as caught:
         load_definition_bytes(b"title: [a\nb: c\n", "x.yaml", now=T0, tz=TZ)
-    [problem] = caught.value.problems
-    assert problem.startswith("x.yaml:2: YAML 语法错误：")  # the wording is libyaml's or PyYAML's
+    # libyaml says "did not find expected ',' or ']'"; staff read Chinese.
+    assert caught.value.problems == [
+        "x.yaml:2: YAML 语法错误：方括号 [ ] 列表没有闭合，或项目之间缺少英文逗号“,”"
+    ]
 
 
 def test_bare_dates_mean_whole_days() -> None:
@@ -689,9 +698,22 @@ def test_cli_create_list_export(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert run("create", str(good)) == 0
     assert "已创建活动 #1《2027年春季“你点我检”食品安全抽检》" in capsys.readouterr().out
     assert run("list") == 0
-    assert capsys.readouterr().out.startswith(
-        "#1\t草稿\t0 人投票\t2027-03-01 08:00 至 2099-03-20 20:00"
+    assert capsys.readouterr().out == (
+        "#1\t草稿\t0 人投票\t计划：2027-03-01 08:00 至 2099-03-20 20:00\t实际：未开始\t"
+        "2027年春季“你点我检”食品安全抽检\n"
     )
+    engine = make_engine(settings.database_url)
+    with session_scope(engine) as session:  # opened early by hand, closed late
+        svc.open_campaign(session, 1, now=datetime(2027, 2, 27, 1, 30, tzinfo=UTC))
+    assert run("list") == 0
+    assert "\t实际：2027-02-27 09:30 开始，尚未结束\t" in capsys.readouterr().out
+    with session_scope(engine) as session:
+        svc.close_campaign(session, 1, now=datetime(2027, 3, 21, 4, 0, tzinfo=UTC))
+    engine.dispose()
+    assert run("list") == 0
+    listed = capsys.readouterr().out
+    assert listed.startswith("#1\t已结束\t0 人投票\t计划：2027-03-01 08:00 至 2099-03-20 20:00\t")
+    assert "\t实际：2027-02-27 09:30 至 2027-03-21 12:00\t" in listed
     assert run("export", "1") == 0
     written = capsys.readouterr().out.split()
     assert [Path(p).name for p in written] == [

@@ -26,8 +26,9 @@ def test_user_upsert_business_type_roles_and_block(engine) -> None:
         assert user.first_seen == user.last_seen
         assert set_business_type(session, user_id=user.id, business_type="catering") is not None
         assert set_business_type(session, user_id=user.id, business_type="bakery") is None
-        assert grant_role(session, actor_id=1, user_id=user.id)
-        assert not grant_role(session, actor_id=1, user_id=42)  # never talked to the bot
+        assert grant_role(session, actor_id=1, user_id=user.id) == "granted"
+        assert grant_role(session, actor_id=1, user_id=user.id) == "already"
+        assert grant_role(session, actor_id=1, user_id=42) == "unknown"  # never talked to the bot
         roles = Roles(frozenset({1}), frozenset())
         assert roles.is_inspector(session, user.id)
         assert revoke_role(session, actor_id=1, user_id=user.id)

@@ -71,12 +71,54 @@ async def test_grant_and_revoke_in_chat(driver: Driver, engine: Engine) -> None:
     replies = await driver.send(5003, "/exam_new")
     assert replies[-1].text == "这个命令只有监管人员可以使用。"
     replies = await driver.send(ADMIN, "/revoke 900002")  # from settings: not revocable in chat
-    assert "INSPECTOR_USER_IDS" in replies[-1].text
+    assert replies[-1].text == (
+        "900002 没有在对话中获得的监管人员权限"
+        "（在配置文件中设定的，请由系统管理员修改配置文件中的监管人员名单）。"
+    )
+    replies = await driver.send(ADMIN, "/grant")
+    assert "在配置文件中设定的监管人员不在此列。" in replies[-1].text
+    assert "INSPECTOR_USER_IDS" not in replies[-1].text
     with session_of(engine) as session:
         actions = [(a.actor_id, a.action) for a in session.exec(select(AuditLog)).all()]
     assert (ADMIN, "grant:inspector") in actions
     assert (ADMIN, "revoke:inspector") in actions
     assert (5003, "exam:issue") in actions
+
+
+async def test_a_second_grant_tells_the_admin_and_notifies_nobody(driver: Driver) -> None:
+    await driver.send(5003, "/start")
+    replies = await driver.send(ADMIN, "/grant 5003")
+    assert replies[-1].text == "✅ 已授予 5003 监管人员权限。"
+    notices = [m for m in driver.messages(5003) if "您已获得监管人员权限" in m.text]
+    assert len(notices) == 1
+    replies = await driver.send(ADMIN, "/grant 5003")
+    assert replies[-1].text == "用户 5003 已经是监管人员，无需再次授予，也未重复通知对方。"
+    notices = [m for m in driver.messages(5003) if "您已获得监管人员权限" in m.text]
+    assert len(notices) == 1
+    replies = await driver.send(ADMIN, f"/grant {INSPECTOR}")  # configured in the settings
+    assert replies[-1].text == f"用户 {INSPECTOR} 已经是监管人员，无需再次授予，也未重复通知对方。"
+
+
+async def test_grant_with_a_non_numeric_id_explains_the_usage(driver: Driver) -> None:
+    for command in ("grant", "revoke"):
+        replies = await driver.send(ADMIN, f"/{command} abc")
+        assert replies[-1].text == (
+            f"用户ID应为数字，例如 /{command} 123456789。"
+            f"不带参数发送 /{command} 可查看已授权的监管人员。"
+        )
+
+
+async def test_one_line_exam_new_with_a_dash_for_the_credit_code_keeps_the_name(
+    driver: Driver,
+) -> None:
+    replies = await driver.send(INSPECTOR, "/exam_new 某某超市 - 食品销售 安全员 西山镇 刘一")
+    assert replies[-1].text == (
+        "请确认抽考信息\n企业：某某超市\n统一社会信用代码：（未填）\n行业：食品销售\n"
+        "岗位：食品安全员\n镇街：西山镇\n考生姓名：刘一"
+    )
+    replies = await driver.press(INSPECTOR, replies[-1], label("exam_issue"))
+    replies = await driver.send(CANDIDATE, f"/start exam_{code_in(replies[-1])}")
+    assert "姓名：刘一" in replies[-1].text
 
 
 async def test_step_by_step_draft_with_bad_input(clock: FakeClock, driver: Driver) -> None:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlmodel import Session, select
 
 from bot.guidance.statutes import import_statute
-from bot.models import Feedback, PendingQuestion, QuestionLog
+from bot.models import Feedback, PendingQuestion, QuestionLog, as_utc
 from bot.sandbox.driver import Driver
 from knowledge.statutes import parse_statute_file
 from scheduler.pending import notify_pending
@@ -114,7 +114,7 @@ async def test_staff_commands_refuse_non_admins(driver: Driver) -> None:
         assert reply.text == "这个命令只有管理员可以使用。"
 
 
-async def test_dismiss_export_and_stats(driver: Driver) -> None:
+async def test_dismiss_export_and_stats(driver: Driver, engine) -> None:
     [no] = await driver.send(ASKER, "今天天气怎么样")
     await driver.press(ASKER, no, "📝 留给工作人员")
     [yes] = await driver.send(ASKER, "外卖要贴那个封条吗")
@@ -135,8 +135,16 @@ async def test_dismiss_export_and_stats(driver: Driver) -> None:
             io.StringIO(driver.emulator.file_bytes(document["file_id"]).decode("utf-8-sig"))
         )
     )
-    assert rows[0][:4] == ["编号", "提问时间(UTC)", "用户ID", "问题"]
+    header = ["编号", "提问时间(北京时间)", "用户ID", "问题", "状态", "回复", "处理人"]
+    assert rows[0] == [*header, "处理时间(北京时间)"]
     assert rows[1][3:5] == ["今天天气怎么样", "已忽略"]
+    with Session(engine) as session:
+        item = session.get(PendingQuestion, 1)
+        assert item is not None and item.handled_at is not None
+        beijing = ZoneInfo("Asia/Shanghai")
+        asked = as_utc(item.created_at).astimezone(beijing).strftime("%Y-%m-%d %H:%M")
+        handled = as_utc(item.handled_at).astimezone(beijing).strftime("%Y-%m-%d %H:%M")
+    assert (rows[1][1], rows[1][7]) == (asked, handled)  # the same clock as every other screen
     [stats] = await driver.send(ADMIN, "/stats")
     assert "提问 2 次" in stats.text
     assert "未找到比例：50.0%" in stats.text
@@ -175,6 +183,21 @@ async def test_bad_input_gets_a_clear_escaped_reply(driver: Driver, text: str) -
     for message in replies:
         assert message.text
         assert "<script>" not in (message.html or "")
+
+
+@pytest.mark.parametrize("text", ["😀😀😀", "123", "👍 ？", "12315!"])
+async def test_emoji_or_digits_alone_get_a_short_hint_not_a_request_for_chinese(
+    driver: Driver, text: str
+) -> None:
+    replies = await driver.send(ASKER, text)
+    assert [m.text for m in replies] == [
+        "请用文字说说您的问题，例如“小饭馆员工健康证多久办一次”。发送 /menu 打开主菜单。"
+    ]
+
+
+async def test_english_is_still_asked_to_use_chinese(driver: Driver) -> None:
+    [reply] = await driver.send(ASKER, "food license please")
+    assert "请用中文提问。" in reply.text
 
 
 @settings(

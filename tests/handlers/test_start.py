@@ -148,3 +148,11 @@ async def test_group_messages_without_mention_are_ignored(driver: Driver) -> Non
     assert "依据" in answer.text
     [mentioned] = await driver.send(OWNER, "@shian_test_bot 外卖要贴封签吗", chat_id=group)
     assert "封签" in mentioned.text
+
+
+async def test_a_citizen_is_told_their_identity_not_a_business_type(driver: Driver) -> None:
+    [welcome] = await driver.send(OWNER, "/start")
+    [saved] = await driver.press(OWNER, welcome, "消费者/市民")
+    assert saved.text.splitlines()[0] == "已记下：您的身份是消费者/市民。"
+    [menu] = await driver.send(OWNER, "/menu")
+    assert menu.text.splitlines()[0] == "主菜单（身份：消费者/市民）"

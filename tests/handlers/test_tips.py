@@ -192,6 +192,20 @@ async def test_broadcast_journey_end_to_end(driver: Driver, engine: Engine) -> N
     assert "已发送 3 · 失败 0 · 已屏蔽 0 · 剩余 0" in listing.text
 
 
+async def test_broadcast_to_everyone_previews_the_number_of_recipients(driver: Driver) -> None:
+    for uid in FANS:
+        await subscribe_tips(driver, uid)
+    await driver.send(USER, "/start")
+    await driver.send(ADMIN, "/broadcast")
+    [_, draft] = await driver.send(ADMIN, "全县食品安全宣传周")
+    [head, draft2] = await driver.press(ADMIN, draft, "发送给：全部用户")
+    assert head.text.splitlines()[1] == "发送对象：全部用户，目前 5 人"  # 3 fans, USER, ADMIN
+    [started] = await driver.press(ADMIN, draft2, "✅ 确认发送")
+    await wait_broadcast(driver.application, 1)
+    report = driver.emulator.message(ADMIN, started.message_id + 1)
+    assert "已发送：5" in report.text
+
+
 async def test_broadcast_text_too_long_is_refused(driver: Driver, engine: Engine) -> None:
     await driver.send(ADMIN, "/broadcast")
     [refusal] = await driver.send(ADMIN, "长" * 3600)
@@ -270,6 +284,10 @@ async def test_occasion_set_plans_and_moves_the_push(driver: Driver, engine: Eng
     assert job.next_t == datetime(NEXT_YEAR, 6, 18, 2, 0, tzinfo=UTC)
     [bad] = await driver.send(ADMIN, f"/occasion_set food_safety_week {NEXT_YEAR}-13-01")
     assert bad.text.startswith("用法：/occasion_set 节日 YYYY-MM-DD")
+    assert bad.text.splitlines()[1] == (
+        "节日：春季开学季、秋季开学季、食品安全宣传周，或自定义活动名称（需附提示正文）"
+    )
+    assert "food_safety_week" not in bad.text  # Chinese names only; the keys are still accepted
 
 
 async def test_occasion_set_custom_event_needs_a_tip_text(driver: Driver, engine: Engine) -> None:

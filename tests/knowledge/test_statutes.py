@@ -11,7 +11,13 @@ from sqlmodel import Session, col, func, select
 from bot.guidance import cli as kbtools
 from bot.guidance.statutes import import_statute, list_statutes
 from bot.models import Statute, StatuteArticle
-from knowledge.statutes import ParsedStatute, cn_to_int, parse_statute, parse_statute_file
+from knowledge.statutes import (
+    NotAStatute,
+    ParsedStatute,
+    cn_to_int,
+    parse_statute,
+    parse_statute_file,
+)
 from knowledge.vocab import sources
 from tests.conftest import make_settings
 
@@ -133,8 +139,12 @@ def test_a_registry_title_under_another_file_name_keeps_the_key_and_reads_the_da
 
 
 def test_a_text_without_articles_is_refused_with_its_name() -> None:
-    with pytest.raises(ValueError, match=re.escape("README.md：没有找到任何“第X条”")):
+    with pytest.raises(NotAStatute, match=re.escape("README.md：不是法规文本")):
         parse_statute("# 说明\n这里没有条文。\n", file_name="README.md")
+    # A statute header without any article is a broken statute, not a README.
+    with pytest.raises(ValueError, match=re.escape("law.md：没有找到任何“第X条”")) as caught:
+        parse_statute("---\ntitle: 某条例\n---\n正文缺失。\n", file_name="law.md")
+    assert not isinstance(caught.value, NotAStatute)
 
 
 def test_every_corpus_file_has_an_expectation(corpus: Path) -> None:
@@ -238,10 +248,15 @@ def test_kb_import_and_check_verify_citations_against_the_imported_text(
         "# 中华人民共和国食品安全法\n第一条 目的。\n第二条 适用范围。\n第三条 原则。\n",
         encoding="utf-8",
     )
-    assert kbtools.import_files(settings, [stub, corpus / "README.md"]) == 1
+    assert kbtools.import_files(settings, [stub, corpus / "README.md"]) == 0
     out, err = capsys.readouterr()
     assert out == "已导入《中华人民共和国食品安全法》2025-12-01施行版：3 条\n"
-    assert err == f"{corpus / 'README.md'}: 导入失败：README.md：没有找到任何“第X条”\n"
+    skipped = (
+        f"{corpus / 'README.md'}: 已跳过：README.md：不是法规文本（没有标题头，也没有“第X条”）\n"
+    )
+    assert err == skipped
+    assert kbtools.import_files(settings, [corpus / "README.md"]) == 1  # nothing imported
+    assert capsys.readouterr().err == skipped
 
     assert kbtools.check(settings) == 1
     out, err = capsys.readouterr()

@@ -293,12 +293,16 @@ async def test_practice_round_and_mistakes_book(
         kind = question_type(engine, attempt.id or 0, position, bank)
         right = position not in wrong_positions
         picks = key if right else [next(i for i in range(len(message.buttons[0])) if i not in key)]
+        shown = message.buttons[0]  # the option buttons, before the verdict replaces them
         for index in picks:
             await driver.press(user, driver.last(user), (0, index))
         if kind == "multiple":
             await driver.press(user, driver.last(user), label("confirm"))
         verdict = driver.emulator.message(user, message.message_id)
         assert ("回答正确" if right else "回答错误") in verdict.text
+        if not right and kind != "multiple":  # the choices are quoted, not run into the sentence
+            answer = "".join(shown[i] for i in key)
+            assert f"回答错误：您选“{shown[picks[0]]}”，正确答案“{answer}”" in verdict.text
         assert "依据：《" in verdict.text
         last = position == 9
         await driver.press(user, verdict, label("quiz_finish" if last else "quiz_next"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -133,3 +134,37 @@ def test_calendar_cli_refuses_years_outside_the_lunar_tables(
     settings = make_settings(database_url=f"sqlite:///{tmp_path}/cal.db")
     assert print_calendar(settings, 2100, as_json=False) == 2
     assert "1901-2099" in capsys.readouterr().out
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def test_calendar_cli_says_a_computed_year_awaits_the_notice_and_aligns_its_columns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = make_settings(database_url=f"sqlite:///{tmp_path}/cal.db")
+    assert print_calendar(settings, 2027, as_json=False) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == (
+        "注：国务院办公厅尚未发布 2027 年放假安排，以上放假日期按节日推算，"
+        "调休上班日期待公布后为准。"
+    )
+    [dragon_boat] = [line for line in lines if "端午节" in line]
+    assert dragon_boat.split("推送")[1].split()[2:] == ["放假", "06-09（1天）", "调休待公布"]
+    rows = [line for line in lines if line.startswith("2027-")]
+    # 推送, 放假 and 调休 start in the same terminal column on every line that has them.
+    for word in ("推送", "放假", "调休"):
+        columns = {_display_width(line[: line.index(word)]) for line in rows if word in line}
+        assert len(columns) == 1, (word, columns)
+
+
+def test_calendar_cli_shows_the_published_swapped_workdays(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = make_settings(database_url=f"sqlite:///{tmp_path}/cal.db")
+    assert print_calendar(settings, 2026, as_json=False) == 0
+    out = capsys.readouterr().out
+    [spring] = [line for line in out.splitlines() if "春节" in line]
+    assert spring.endswith("放假 02-15~02-23（9天）  调休上班 02-14、02-28")
+    assert "尚未发布" not in out

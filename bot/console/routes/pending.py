@@ -156,7 +156,7 @@ async def dismiss(request: Request, staff: Staff) -> Response:
 async def export_csv(request: Request, staff: Staff) -> Response:
     """Every queued question as CSV (the bot's /pending_export)."""
     with db(request) as session:
-        data = guidance.export_pending_csv(session)
+        data = guidance.export_pending_csv(session, state(request).settings.tz)
         record(session, staff, "pending:export")
     return attachment(data, "text/csv; charset=utf-8", "pending.csv")
 
