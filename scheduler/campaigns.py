@@ -17,6 +17,7 @@ from bot.campaigns import services as svc
 from bot.campaigns import votes
 from bot.db import session_scope
 from bot.kit import Context
+from scheduler.jobs import run_every
 
 __all__ = [
     "apply_transitions",
@@ -96,15 +97,4 @@ async def resume_campaigns(app: Any) -> None:
     await apply_transitions(app)
     schedule_transitions(app)
     if app.job_queue is not None:
-        app.job_queue.run_repeating(
-            _refresh_job,
-            interval=REFRESH,
-            first=REFRESH,
-            name="campaigns:refresh",
-            job_kwargs={
-                "id": "campaigns:refresh",
-                "replace_existing": True,
-                "misfire_grace_time": None,
-                "coalesce": True,
-            },
-        )
+        run_every(app, _refresh_job, REFRESH, name="campaigns:refresh")

@@ -13,6 +13,7 @@ from bot.guidance.services import claim_unnotified
 from bot.kit import Context
 from bot.render import render
 from scheduler.broadcasts import in_quiet_hours
+from scheduler.jobs import run_every
 
 __all__ = ["notify_pending", "setup_pending_digest"]
 
@@ -49,15 +50,4 @@ async def _tick(context: Context) -> None:
 async def setup_pending_digest(app: Any) -> None:
     """Start-up work: check for newly left questions every PENDING_DIGEST_MINUTES."""
     every = timedelta(minutes=app.bot_data.settings.pending_digest_minutes)
-    app.job_queue.run_repeating(
-        _tick,
-        interval=every,
-        first=every,
-        name="guidance:pending-digest",
-        job_kwargs={
-            "id": "guidance:pending-digest",
-            "replace_existing": True,
-            "misfire_grace_time": None,
-            "coalesce": True,
-        },
-    )
+    run_every(app, _tick, every, name="guidance:pending-digest")

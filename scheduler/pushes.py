@@ -12,6 +12,7 @@ from bot.kit import Context
 from bot.models import ScheduledPush, as_utc
 from scheduler.broadcasts import launch, resume_all
 from scheduler.calendar import Occasion
+from scheduler.jobs import run_every
 from scheduler.tips_schedule import (
     calendar_rows,
     claim_push,
@@ -134,16 +135,4 @@ async def setup_jobs(app: Any) -> None:
         job_kwargs={"id": "tips:daily", "replace_existing": True},
     )
     # Broadcasts queued elsewhere, or whose worker died (its lease expires), resume within 20 s.
-    app.job_queue.run_repeating(
-        _resume,
-        interval=timedelta(seconds=20),
-        first=timedelta(seconds=20),
-        name="broadcasts:resume",
-        job_kwargs={
-            "id": "broadcasts:resume",
-            "replace_existing": True,
-            # A late tick (a busy loop) just runs late: no "missed" warning, no pile-up.
-            "misfire_grace_time": None,
-            "coalesce": True,
-        },
-    )
+    run_every(app, _resume, timedelta(seconds=20), name="broadcasts:resume")

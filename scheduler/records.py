@@ -20,6 +20,7 @@ from bot.records.assignments import assigned_inspectors, digest, digest_week
 from bot.records.reminders import Batch, claim_due, mark_queued, pending_batches
 from bot.render import render
 from scheduler.broadcasts import launch
+from scheduler.jobs import run_every
 
 __all__ = ["TICK", "setup_jobs", "tick"]
 
@@ -91,15 +92,4 @@ async def _tick(context: Context) -> None:
 async def setup_jobs(app: Any) -> None:
     """Start-up hook: send what fell due while stopped, then tick every minute."""
     await tick(app)
-    app.job_queue.run_repeating(
-        _tick,
-        interval=TICK,
-        first=TICK,
-        name="records:tick",
-        job_kwargs={
-            "id": "records:tick",
-            "replace_existing": True,
-            "misfire_grace_time": None,
-            "coalesce": True,
-        },
-    )
+    run_every(app, _tick, TICK, name="records:tick")

@@ -1,0 +1,30 @@
+"""The one way to register a job that repeats on every worker (ticks, sweeps, refreshes)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+__all__ = ["run_every"]
+
+
+def run_every(
+    app: Any, callback: Callable[[Any], Awaitable[None]], interval: timedelta, *, name: str
+) -> None:
+    """Run callback every interval, first after one interval; a restart replaces the job.
+
+    A late tick (a busy loop) just runs late: no "missed" warning, and missed ticks do not pile up.
+    """
+    app.job_queue.run_repeating(
+        callback,
+        interval=interval,
+        first=interval,
+        name=name,
+        job_kwargs={
+            "id": name,
+            "replace_existing": True,
+            "misfire_grace_time": None,
+            "coalesce": True,
+        },
+    )
