@@ -9,7 +9,7 @@ from typing import Any
 
 from knowledge.loader import Citation, citation_list
 from knowledge.vocab import DATA_DIR
-from knowledge.yamlfile import DataError, Problems, line_of, load_with_lines
+from knowledge.yamlfile import DataError, Problems, check_item, line_of, load_with_lines
 
 __all__ = [
     "MAX_ITEM_TEXT",
@@ -56,16 +56,12 @@ class Checklist:
 
 def _item(raw: Any, path: Path, problems: Problems, seen: set[str]) -> ChecklistItem | None:
     line = line_of(raw)
-    if not isinstance(raw, dict):
-        problems.add(path, line, "每个检查项应为一个映射（id、area、text、citations）")
-        return None
     before = len(problems.items)
-    for extra in sorted(set(raw) - _ITEM_FIELDS):
-        problems.add(path, line, f"未知字段 {extra!r}")
+    shape = "检查项应为一个映射（id、area、text、citations）"
+    if not check_item(raw, path, problems, fields=_ITEM_FIELDS, id_re=_ID_RE, shape=shape):
+        return None
     item_id = raw.get("id")
-    if not isinstance(item_id, str) or not _ID_RE.match(item_id):
-        problems.add(path, line, f"id 应为小写字母、数字和连字符：{item_id!r}")
-    elif item_id in seen:
+    if isinstance(item_id, str) and _ID_RE.match(item_id) and item_id in seen:
         problems.add(path, line, f"id {item_id!r} 重复")
     area, text = raw.get("area"), raw.get("text")
     if not isinstance(area, str) or not area.strip() or len(area) > 10:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.vocab import DATA_DIR, Source, business_types, sources, topics
-from knowledge.yamlfile import DataError, Problems, line_of, load_with_lines
+from knowledge.yamlfile import DataError, Problems, check_item, line_of, load_with_lines
 
 __all__ = [
     "Citation",
@@ -112,15 +112,11 @@ def _strings(value: Any) -> list[str] | None:
 
 def _entry(item: Any, path: Path, problems: Problems) -> Entry | None:
     line = line_of(item)
-    if not isinstance(item, dict):
-        problems.add(path, line, "每个条目应为一个映射（id、question、answer ……）")
-        return None
     before = len(problems.items)
-    for extra in sorted(set(item) - _FIELDS):
-        problems.add(path, line, f"未知字段 {extra!r}")
+    shape = "条目应为一个映射（id、question、answer ……）"
+    if not check_item(item, path, problems, fields=_FIELDS, id_re=_ID_RE, shape=shape):
+        return None
     entry_id = item.get("id")
-    if not isinstance(entry_id, str) or not _ID_RE.match(entry_id):
-        problems.add(path, line, f"id 应为小写字母、数字和连字符：{entry_id!r}")
     for key in ("question", "answer"):
         if not isinstance(item.get(key), str) or not item[key].strip():
             problems.add(path, line, f"缺少 {key}")

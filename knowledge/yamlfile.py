@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import yaml
 
-__all__ = ["DataError", "Problems", "date_problem", "load_with_lines", "safe_load", "yaml_problem"]
+__all__ = [
+    "DataError",
+    "Problems",
+    "check_item",
+    "date_problem",
+    "load_with_lines",
+    "safe_load",
+    "yaml_problem",
+]
 
 LINE_KEY = "__line__"
 
@@ -132,3 +141,28 @@ def load_with_lines(path: Path, problems: Problems) -> Any:
 def line_of(item: Any) -> int | None:
     """The line a mapping started on, when it was loaded by load_with_lines."""
     return item.get(LINE_KEY) if isinstance(item, dict) else None
+
+
+def check_item(
+    item: Any,
+    path: Path,
+    problems: Problems,
+    *,
+    fields: set[str],
+    id_re: re.Pattern[str],
+    shape: str,
+) -> bool:
+    """A list item's common checks: a mapping (else False), known fields, an id of the form id_re.
+
+    ``shape`` names the expected fields in the message ("id、question、answer ……").
+    """
+    line = line_of(item)
+    if not isinstance(item, dict):
+        problems.add(path, line, f"每个{shape}")
+        return False
+    for extra in sorted(set(item) - fields):
+        problems.add(path, line, f"未知字段 {extra!r}")
+    item_id = item.get("id")
+    if not isinstance(item_id, str) or not id_re.match(item_id):
+        problems.add(path, line, f"id 应为小写字母、数字和连字符：{item_id!r}")
+    return True
