@@ -7,9 +7,11 @@ by the keyboard. Results and exports live in bot/campaigns/results.py and export
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, update
@@ -53,6 +55,7 @@ __all__ = [
     "scheduled_transitions",
     "set_outcome",
     "spec_of",
+    "update_draft_campaign",
     "voter_ids",
 ]
 
@@ -210,24 +213,35 @@ def spec_of(view: CampaignView) -> CampaignSpec:
     )
 
 
+def _columns(spec: CampaignSpec) -> dict[str, Any]:
+    """The campaign row's columns that a definition sets."""
+    return {
+        "title": spec.title,
+        "description": spec.description,
+        "starts_at": spec.starts_at,
+        "ends_at": spec.ends_at,
+        "vote_rule": spec.vote_rule,
+        "results_visibility": spec.results_visibility,
+        "allow_suggestions": spec.allow_suggestions,
+        "township_options": "\n".join(spec.townships),
+    }
+
+
 def create_campaign(session: Session, spec: CampaignSpec, *, created_by: int) -> Campaign:
     """Store a validated definition as a draft campaign."""
-    campaign = Campaign(
-        title=spec.title,
-        description=spec.description,
-        starts_at=spec.starts_at,
-        ends_at=spec.ends_at,
-        vote_rule=spec.vote_rule,
-        results_visibility=spec.results_visibility,
-        allow_suggestions=spec.allow_suggestions,
-        township_options="\n".join(spec.townships),
-        created_by=created_by,
-    )
+    campaign = Campaign(**_columns(spec), created_by=created_by)
     session.add(campaign)
     session.flush()
-    for position, item in enumerate(spec.ballots):
+    assert campaign.id is not None
+    _add_ballots(session, campaign.id, spec.ballots)
+    session.commit()
+    return campaign
+
+
+def _add_ballots(session: Session, campaign_id: int, ballots: Sequence[BallotSpec]) -> None:
+    for position, item in enumerate(ballots):
         ballot = Ballot(
-            campaign_id=campaign.id,  # type: ignore[arg-type]
+            campaign_id=campaign_id,
             position=position,
             title=item.title,
             max_choices=item.max_choices,
@@ -236,8 +250,34 @@ def create_campaign(session: Session, spec: CampaignSpec, *, created_by: int) ->
         session.flush()
         for index, text in enumerate(item.options):
             session.add(BallotOption(ballot_id=ballot.id, position=index, label=text))  # type: ignore[arg-type]
+
+
+def _delete_ballots(session: Session, campaign_id: int) -> None:
+    ballot_ids = select(Ballot.id).where(Ballot.campaign_id == campaign_id)
+    session.exec(delete(BallotOption).where(col(BallotOption.ballot_id).in_(ballot_ids)))
+    session.exec(delete(Ballot).where(col(Ballot.campaign_id) == campaign_id))
+
+
+def update_draft_campaign(session: Session, campaign_id: int, spec: CampaignSpec) -> Campaign:
+    """Replace a draft's definition (its questions too); refused once it has opened."""
+    # Claimed by status in one UPDATE: a draft opened meanwhile by the bot is not changed.
+    # A new salt renews the key of the per-process ballot cache (load_view), so every
+    # process reads the new questions; a draft has no votes whose pseudonyms it would change.
+    claimed = session.exec(
+        update(Campaign)
+        .where(col(Campaign.id) == campaign_id, col(Campaign.status) == "draft")
+        .values(**_columns(spec), salt=secrets.token_hex(16))  # as Campaign.salt's default
+    )
+    if claimed.rowcount != 1:
+        session.rollback()
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None:
+            raise refused("not_found", campaign_id=campaign_id)
+        raise _bad_state(campaign, "draft")
+    _delete_ballots(session, campaign_id)
+    _add_ballots(session, campaign_id, spec.ballots)
     session.commit()
-    return campaign
+    return _fresh(session, campaign_id)
 
 
 def list_campaigns(session: Session, limit: int = 30) -> list[tuple[Campaign, int]]:
@@ -281,9 +321,7 @@ def delete_draft_campaign(session: Session, campaign_id: int) -> bool:
     campaign = session.get(Campaign, campaign_id)
     if campaign is None or campaign.status != "draft":
         return False
-    ballot_ids = select(Ballot.id).where(Ballot.campaign_id == campaign_id)
-    session.exec(delete(BallotOption).where(col(BallotOption.ballot_id).in_(ballot_ids)))
-    session.exec(delete(Ballot).where(col(Ballot.campaign_id) == campaign_id))
+    _delete_ballots(session, campaign_id)
     session.delete(campaign)
     session.commit()
     return True

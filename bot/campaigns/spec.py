@@ -221,6 +221,7 @@ class _Checker:
     path: Path
     lines: dict[tuple[object, ...], int] = field(default_factory=dict)
     fallback: int | None = None
+    fields: dict[str, str] | None = None  # a form's errors by field name, when asked for
 
     def line(self, where: tuple[object, ...]) -> int | None:
         for cut in range(len(where), -1, -1):
@@ -238,6 +239,8 @@ class _Checker:
     def fail(self, where: tuple[object, ...], message: str) -> None:
         name = "".join(f"[{p + 1}]" if isinstance(p, int) else f".{p}" for p in where)
         self.problems.add(self.path, self.line(where), f"{name.lstrip('.') or '文件'}：{message}")
+        if self.fields is not None:
+            self.fields.setdefault(name.lstrip("."), message)
 
 
 def spec_from_mapping(
@@ -248,9 +251,14 @@ def spec_from_mapping(
     now: datetime,
     tz: ZoneInfo,
     lines: dict[tuple[object, ...], int] | None = None,
+    fields: dict[str, str] | None = None,
 ) -> CampaignSpec | None:
-    """Validate a loaded definition; every problem is recorded, None when there was any."""
-    checker = _Checker(problems, path, lines or {}, line_of(raw))
+    """Validate a loaded definition; every problem is recorded, None when there was any.
+
+    With `fields`, each problem's message is also kept under its field's name
+    (`title`, `ballots[1].options` …) so a form can show it next to the field.
+    """
+    checker = _Checker(problems, path, lines or {}, line_of(raw), fields)
     before = len(problems.items)
     if not isinstance(raw, Mapping):
         checker.fail((), "应为键值对（title: ...、ballots: ... 等）")

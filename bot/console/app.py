@@ -8,7 +8,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.config import Settings
-from bot.console.routes import audit, campaigns, exams, overview, pending, public, qa, signin, tips
+from bot.console.routes import (
+    audit,
+    campaign_form,
+    campaigns,
+    exams,
+    overview,
+    pending,
+    public,
+    qa,
+    signin,
+    tips,
+)
 from bot.console.web import ConsoleState, page
 from bot.db import make_engine
 from bot.schema import prepare
@@ -34,6 +45,7 @@ def create_app(settings: Settings, *, state: ConsoleState | None = None) -> Star
             *signin.ROUTES,
             *overview.ROUTES,
             *pending.ROUTES,
+            *campaign_form.ROUTES,
             *campaigns.ROUTES,
             *public.ROUTES,
             *qa.ROUTES,

@@ -26,6 +26,8 @@ from bot.render import MAX_TEXT, label, render
 __all__ = ["ROUTES", "outcome_message", "refusal_text"]
 
 NOTICES = {
+    "created": "草稿已保存。核对无误后点“开始投票”。",
+    "edited": "草稿已修改。",
     "opened": "活动已开始投票。",
     "closed": "投票已结束。",
     "published": "已开始向投票人和订阅者发送抽检结果（每人一次）。",
