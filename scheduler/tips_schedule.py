@@ -10,9 +10,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from bot.broadcasts.services import create_broadcast
 from bot.config import Settings
-from bot.models import CustomOccasion, ScheduledPush, as_utc
+from bot.models import Broadcast, CustomOccasion, ScheduledPush, as_utc
 from bot.render import render
+from bot.users import audit
 from knowledge.tips import Tip
 from scheduler.calendar import ADMIN_SET, NAMES, Occasion, occasions_for_year, push_time
 
@@ -25,8 +27,11 @@ __all__ = [
     "decide_missed",
     "ensure_schedule",
     "find_occasion",
+    "occasion_push_at",
     "planned_pushes",
+    "send_tip_now",
     "set_custom_occasion",
+    "tip_key",
     "tip_text",
 ]
 
@@ -171,3 +176,39 @@ def find_occasion(session: Session, key_or_name: str, today: date) -> Occasion |
         if wanted in (occasion.key, occasion.name) or wanted in occasion.name:
             return occasion
     return None
+
+
+def occasion_push_at(settings: Settings, day: date) -> datetime:
+    """When the tip of an occasion on this day is pushed (the settings' days before, time)."""
+    return push_time(
+        day, days_before=settings.tip_days_before, at=settings.tip_push_time, tz=settings.tz
+    )
+
+
+def tip_key(occasion: Occasion) -> str:
+    """The broadcast key of an occasion's tip in its year (the scheduled push uses it too)."""
+    return f"tip:{occasion.key}:{occasion.day.year}"
+
+
+def send_tip_now(session: Session, *, occasion: Occasion, text: str, admin_id: int) -> Broadcast:
+    """Queue the tip to every tips subscriber now (/tips_send, the console); audited.
+
+    The scheduled push uses the same key: an occasion's tip reaches people once a year, whether
+    an admin sent it early or the schedule did. A tip already sent returns that broadcast.
+    """
+    broadcast = create_broadcast(
+        session,
+        kind="tip",
+        topic="tips",
+        text=text,
+        created_by=admin_id,
+        progress_chat_id=admin_id,
+        key=tip_key(occasion),
+    )
+    audit(
+        session,
+        actor_id=admin_id,
+        action="tips:send",
+        detail=f"{occasion.key} {occasion.day.isoformat()} #{broadcast.id}",
+    )
+    return broadcast

@@ -34,6 +34,7 @@ __all__ = [
     "claim_broadcast",
     "claim_delivery",
     "create_broadcast",
+    "failure_reasons",
     "finish_broadcast",
     "lease_expired",
     "next_deliveries",
@@ -308,6 +309,23 @@ def progress(session: Session, broadcast_id: int) -> Progress:
     ).all()
     counts = {status: int(n) for status, n in rows}
     return Progress(**{k: counts.get(k, 0) for k in Progress.__dataclass_fields__})
+
+
+def failure_reasons(session: Session, ids: Iterable[int]) -> dict[int, list[tuple[str, str, int]]]:
+    """Per broadcast, (status, error, count) of the deliveries that did not arrive, most first."""
+    rows = session.exec(
+        select(Delivery.broadcast_id, Delivery.status, Delivery.error, func.count())
+        .where(
+            col(Delivery.broadcast_id).in_(list(ids)),
+            col(Delivery.status).in_(("failed", "blocked", "uncertain")),
+        )
+        .group_by(col(Delivery.broadcast_id), col(Delivery.status), col(Delivery.error))
+        .order_by(col(Delivery.broadcast_id), func.count().desc(), col(Delivery.error))
+    ).all()
+    found: dict[int, list[tuple[str, str, int]]] = {}
+    for broadcast_id, status, error, count in rows:
+        found.setdefault(broadcast_id, []).append((status, error or "", int(count)))
+    return found
 
 
 def finish_broadcast(session: Session, broadcast_id: int, *, status: str = "done") -> None:

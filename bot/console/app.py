@@ -10,6 +10,7 @@ from starlette.responses import Response
 from bot.config import Settings
 from bot.console.routes import (
     audit,
+    broadcasts,
     campaign_form,
     campaigns,
     exams,
@@ -18,6 +19,7 @@ from bot.console.routes import (
     public,
     qa,
     signin,
+    tip_send,
     tips,
 )
 from bot.console.web import ConsoleState, page
@@ -51,6 +53,8 @@ def create_app(settings: Settings, *, state: ConsoleState | None = None) -> Star
             *qa.ROUTES,
             *exams.ROUTES,
             *tips.ROUTES,
+            *tip_send.ROUTES,
+            *broadcasts.ROUTES,
             *audit.ROUTES,
         ],
         exception_handlers={404: _not_found, 405: _not_found},

@@ -32,7 +32,12 @@ from handlers.common import (
 from scheduler.broadcasts import launch
 from scheduler.calendar import ADMIN_SET, NAMES, push_time
 from scheduler.pushes import render_tip, schedule_pushes
-from scheduler.tips_schedule import current_occasion, find_occasion, set_custom_occasion
+from scheduler.tips_schedule import (
+    current_occasion,
+    find_occasion,
+    send_tip_now,
+    set_custom_occasion,
+)
 
 __all__ = ["HANDLERS", "subscribe", "tips"]
 
@@ -159,20 +164,7 @@ async def tips_send_confirmed(update: Update, context: Context) -> None:
         text = render_tip(context.application, occasion) if occasion else None
         broadcast = None
         if occasion is not None and text is not None and occasion.day.isoformat() == day:
-            # The scheduled push uses the same key: an occasion's tip reaches people once a
-            # year, whether an admin sent it early or the schedule did.
-            broadcast = bc.create_broadcast(
-                session,
-                kind="tip",
-                topic="tips",
-                text=text,
-                created_by=admin,
-                progress_chat_id=admin,
-                key=f"tip:{occasion.key}:{occasion.day.year}",
-            )
-            audit(
-                session, actor_id=admin, action="tips:send", detail=f"{key} {day} #{broadcast.id}"
-            )
+            broadcast = send_tip_now(session, occasion=occasion, text=text, admin_id=admin)
     if broadcast is None:
         await answer_query(update, render("stale_button"), alert=True)
         return

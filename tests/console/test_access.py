@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import Session
@@ -12,7 +12,7 @@ from bot.console.app import create_app
 from bot.console.auth import hash_token
 from bot.console.models import ConsoleSession
 from bot.console.web import COOKIE
-from bot.models import utcnow
+from bot.models import Broadcast, utcnow
 from tests.conftest import ADMIN, INSPECTOR, make_settings
 from tests.console.conftest import CITIZEN
 from tests.console.helpers import make_campaign
@@ -44,6 +44,15 @@ RULES = [
     ("GET", "/campaigns/{cid}/results.xlsx", "admin"),
     ("GET", "/campaigns/{cid}/chart/1.png", "admin"),
     ("GET", "/tips", "admin"),
+    ("POST", "/tips/occasion", "admin"),
+    ("GET", "/tips/send/{tip}", "admin"),
+    ("POST", "/tips/send/{tip}", "admin"),
+    ("GET", "/broadcasts/new", "admin"),
+    ("POST", "/broadcasts/new", "admin"),
+    ("GET", "/broadcasts/{bid}", "admin"),
+    ("GET", "/broadcasts/{bid}/progress", "admin"),
+    ("POST", "/broadcasts/{bid}/send", "admin"),
+    ("POST", "/broadcasts/{bid}/cancel", "admin"),
     ("GET", "/audit", "admin"),
     ("POST", "/logout", "inspector"),
     ("GET", "/login", "public"),
@@ -69,7 +78,9 @@ def test_every_route_has_a_rule() -> None:
             m,
             p.replace("{item_id:int}", "1")
             .replace("{campaign_id:int}", "{cid}")
-            .replace("{number:int}", "1"),
+            .replace("{number:int}", "1")
+            .replace("{broadcast_id:int}", "{bid}")
+            .replace("{key}/{day}", "{tip}"),
         )
         for m, p in declared
     }
@@ -96,13 +107,18 @@ def _citizen_session(engine, client) -> None:
 def test_access_rules(who: str, client_for, engine) -> None:
     with Session(engine) as session:
         cid = make_campaign(session)
+        draft = Broadcast(kind="admin", text="通知", topic="all", created_by=ADMIN)
+        session.add(draft)
+        session.commit()
+        bid = draft.id
+    tip = f"national_day/{datetime.now(UTC).year + 1}-10-01"
     user = {"anonymous": None, "citizen": None, "inspector": INSPECTOR, "admin": ADMIN}[who]
     client = client_for(user)
     if who == "citizen":
         _citizen_session(engine, client)
     csrf = getattr(client, "csrf", "")
     for method, template, rule in RULES:
-        path = template.format(cid=cid)
+        path = template.format(cid=cid, bid=bid, tip=tip)
         if rule == "public" and "public/campaigns" in path:
             continue  # a draft's public page is 404 for everyone; see test_campaigns
         if method == "GET":
