@@ -21,6 +21,7 @@ from bot.console.routes import (
     signin,
     tip_send,
     tips,
+    unanswered,
 )
 from bot.console.web import ConsoleState, page
 from bot.db import make_engine
@@ -51,6 +52,7 @@ def create_app(settings: Settings, *, state: ConsoleState | None = None) -> Star
             *campaigns.ROUTES,
             *public.ROUTES,
             *qa.ROUTES,
+            *unanswered.ROUTES,
             *exams.ROUTES,
             *tips.ROUTES,
             *tip_send.ROUTES,

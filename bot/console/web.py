@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache, wraps
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,6 +41,7 @@ __all__ = [
     "form_text",
     "local",
     "page",
+    "parse_month",
     "record",
     "staff_page",
     "state",
@@ -76,6 +77,15 @@ def db(request: Request) -> Iterator[Session]:
     """A session for this request's unit of work."""
     with session_scope(state(request).engine) as session:
         yield session
+
+
+def parse_month(value: str) -> date | None:
+    """The first day of a month typed as 2027-03 (None when it is not one)."""
+    try:
+        year, month = (int(p) for p in value.split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        return None
 
 
 def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -21,6 +21,7 @@ from tests.console.helpers import make_campaign
 RULES = [
     ("GET", "/", "inspector"),
     ("GET", "/qa?q=健康证多久办一次", "inspector"),
+    ("GET", "/qa/unanswered", "inspector"),
     ("GET", "/exams", "inspector"),
     ("GET", "/exams.xlsx", "inspector"),
     ("GET", "/exams/issue", "inspector"),

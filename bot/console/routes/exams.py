@@ -18,7 +18,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.console.auth import Staff
-from bot.console.web import XLSX, attachment, db, form_text, page, record, staff_page, state
+from bot.console.web import (
+    XLSX,
+    attachment,
+    db,
+    form_text,
+    page,
+    parse_month,
+    record,
+    staff_page,
+    state,
+)
 from bot.exams.bank import load_exam_bank
 from bot.exams.batch import MAX_BYTES, SheetRow, issue_batch, parse_candidates
 from bot.exams.exports import Report, build_report, workbook_bytes
@@ -36,12 +46,11 @@ SHOWN = 300
 
 
 def _month(value: str) -> tuple[date, date] | None:
-    try:
-        year, month = (int(p) for p in value.split("-"))
-        first = date(year, month, 1)
-    except ValueError:
+    first = parse_month(value)
+    if first is None:
         return None
-    return first, date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return first, following - timedelta(days=1)
 
 
 def parse_exam_filter(typed: dict[str, str]) -> tuple[RecordFilter, dict[str, str]]:
