@@ -125,6 +125,16 @@ class PendingQuestion(SQLModel, table=True):
     notified_at: datetime | None = None  # when staff were told it is waiting (once)
 
 
+class EntryRequest(SQLModel, table=True):
+    """A left question staff marked 需要新增问答: a list for whoever maintains the FAQ."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    pending_id: int = Field(foreign_key="pendingquestion.id", unique=True)
+    marked_by: int = _tg_id()  # type: ignore[assignment]
+    marked_at: datetime = Field(default_factory=utcnow, index=True)
+    note: str = ""
+
+
 # --- 你点我检 campaigns ------------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ import csv
 import io
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -34,16 +35,19 @@ __all__ = [
     "choose_entry",
     "claim_unnotified",
     "dismiss_pending",
+    "excel_csv",
     "export_pending_csv",
     "find_article",
     "guidance_stats",
     "has_words",
     "leave_question",
     "list_pending",
+    "local_time",
     "log_for",
     "record_feedback",
     "reply_pending",
     "shows_question",
+    "zone_name",
 ]
 
 MAX_LOGGED = 1000
@@ -243,14 +247,12 @@ def export_pending_csv(session: Session, tz: ZoneInfo) -> bytes:
     Times are in the bot's time zone (the TIMEZONE setting), like everything else staff see,
     and the header says which zone.
     """
-    zone = "北京时间" if tz.key == "Asia/Shanghai" else tz.key
+    zone = zone_name(tz)
 
     def shown(value: datetime | None) -> str:
-        return as_utc(value).astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
+        return local_time(value, tz)
 
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(
+    rows: list[list[object]] = [
         [
             "编号",
             f"提问时间({zone})",
@@ -261,9 +263,9 @@ def export_pending_csv(session: Session, tz: ZoneInfo) -> bytes:
             "处理人",
             f"处理时间({zone})",
         ]
-    )
+    ]
     for item in session.exec(select(PendingQuestion).order_by(col(PendingQuestion.id))).all():
-        writer.writerow(
+        rows.append(
             [
                 item.id,
                 shown(item.created_at),
@@ -275,6 +277,23 @@ def export_pending_csv(session: Session, tz: ZoneInfo) -> bytes:
                 shown(item.handled_at),
             ]
         )
+    return excel_csv(rows)
+
+
+def zone_name(tz: ZoneInfo) -> str:
+    """The time zone as staff call it in column headers."""
+    return "北京时间" if tz.key == "Asia/Shanghai" else tz.key
+
+
+def local_time(value: datetime | None, tz: ZoneInfo) -> str:
+    """A stored (UTC) time as staff read it ('' for none)."""
+    return as_utc(value).astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def excel_csv(rows: Iterable[Sequence[object]]) -> bytes:
+    """CSV that Excel opens with the Chinese intact (UTF-8 with BOM)."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 

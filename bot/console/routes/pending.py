@@ -17,6 +17,7 @@ from bot.broadcasts.services import MAX_TEXT
 from bot.console.auth import Staff
 from bot.console.outbox import delivery_status, queue_message
 from bot.console.web import attachment, db, form_text, page, record, staff_page, state
+from bot.guidance import entry_requests
 from bot.guidance import services as guidance
 from bot.models import PendingQuestion, QuestionLog
 from bot.render import render
@@ -28,6 +29,7 @@ NOTICES = {
     "replied": "已回复，机器人会把回复发给提问者。",
     "dismissed": "已忽略，并通知提问者。",
     "gone": "这条留言已被处理。",
+    "marked": "已列入“需要新增问答”，维护知识库的同事会在那个列表里看到。",
 }
 
 
@@ -80,6 +82,9 @@ def _render(
             .limit(RECENT)
         ).all()
         open_rows, done_rows = _rows(session, items), _rows(session, list(done))
+        marked = entry_requests.marked_ids(
+            session, [r.item.id or 0 for r in open_rows + done_rows]
+        )
     return page(
         request,
         "pending",
@@ -92,6 +97,8 @@ def _render(
         errors=errors or {},
         typed=typed or {},
         notice=notice,
+        marked=marked,
+        max_note=entry_requests.MAX_NOTE,
     )
 
 
