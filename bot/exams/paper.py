@@ -24,7 +24,7 @@ import json
 import math
 import random
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -40,6 +40,8 @@ __all__ = [
     "draw_practice",
     "in_pool",
     "option_order",
+    "paper_from_values",
+    "paper_values",
     "score_answer",
     "shortfall",
 ]
@@ -156,6 +158,73 @@ def _sections(raw: Any, problems: list[str]) -> list[Section]:
         if kind in TYPES and isinstance(count, int) and points:
             sections.append(Section(str(kind), count, points))
     return sections
+
+
+# --- settings typed as plain values (the console's form, a step-by-step editor) ----------------
+
+_SETTINGS = ("minutes", "pass_mark", "multiple_partial", "sector_share")
+
+
+def paper_values(paper: Paper) -> dict[str, str]:
+    """A paper as the plain values paper_from_values reads (a type not in it has count 0)."""
+    values = {f"{t}_count": "0" for t in TYPES} | {f"{t}_points": "" for t in TYPES}
+    for s in paper.sections:
+        values[f"{s.type}_count"], values[f"{s.type}_points"] = str(s.count), f"{s.points:g}"
+    values.update({name: f"{getattr(paper, name):g}" for name in _SETTINGS})
+    return values
+
+
+def _typed_number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def paper_from_values(values: Mapping[str, str]) -> tuple[Paper | None, dict[str, str]]:
+    """Validate settings typed as text: per type `<type>_count` (0: none of that type) and
+    `<type>_points`, then minutes, pass_mark, multiple_partial, sector_share. Returns the paper,
+    or the problems in Chinese by field name; the paper passes Paper.from_dict's rules too."""
+    errors: dict[str, str] = {}
+    sections: list[dict[str, Any]] = []
+    for kind, name in TYPES.items():
+        raw = values.get(f"{kind}_count", "").strip() or "0"
+        if not raw.isdigit() or int(raw) > 100:
+            errors[f"{kind}_count"] = f"{name}题数应为 0-100 的整数。"
+            continue
+        points = _typed_number(values.get(f"{kind}_points", "").strip())
+        if int(raw) and (points is None or not 0.5 <= points <= 50):
+            errors[f"{kind}_points"] = f"{name}每题分数应为 0.5-50 之间的数。"
+        elif int(raw):
+            sections.append({"type": kind, "count": int(raw), "points": points})
+    size = sum(s["count"] for s in sections)
+    if not sections and not errors:
+        errors["sections"] = "至少要有一种题型的题数大于 0。"
+    elif size > MAX_QUESTIONS:
+        errors["sections"] = f"题目总数不能超过 {MAX_QUESTIONS} 道（现为 {size} 道）。"
+    total = sum(s["count"] * s["points"] for s in sections)
+    limits = {
+        "minutes": (5, 240, "考试时间应为 5-240 之间的整数（分钟）。"),
+        "pass_mark": (
+            0.01,
+            total or math.inf,
+            f"合格分应大于 0，且不超过总分 {total:g} 分。" if total else "合格分应为大于 0 的数。",
+        ),
+        "multiple_partial": (0, 0.99, "多选题少选得分比例应为 0-0.99（0：全对才得分）。"),
+        "sector_share": (0, 1, "本行业题目占比应为 0-1 之间的数（如 0.5）。"),
+    }
+    settings: dict[str, float] = {}
+    for field_name, (low, high, message) in limits.items():
+        value = _typed_number(values.get(field_name, "").strip())
+        whole = field_name != "minutes" or (value is not None and value.is_integer())
+        if value is None or not whole or not low <= value <= high:
+            errors[field_name] = message
+        else:
+            settings[field_name] = int(value) if field_name == "minutes" else value
+    if errors:
+        return None, errors
+    return Paper.from_dict({"sections": sections, **settings}), {}
 
 
 def default_paper(*, minutes: int = 30, pass_mark: float = 80) -> Paper:

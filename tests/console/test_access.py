@@ -28,6 +28,8 @@ RULES = [
     ("POST", "/exams/issue", "inspector"),
     ("GET", "/exams/batch", "inspector"),
     ("POST", "/exams/batch", "inspector"),
+    ("GET", "/exams/paper", "admin"),
+    ("POST", "/exams/paper", "admin"),
     ("GET", "/pending", "admin"),
     ("GET", "/pending.csv", "admin"),
     ("POST", "/pending/1/reply", "admin"),
