@@ -23,8 +23,7 @@ __all__ = ["ChatClient", "run_chat"]
 FILES_DIR = Path("data/chat_files")
 HELP = (
     "离线对话模式（不连接 Telegram）。直接输入文字与食安助手对话；\n"
-    "输入按钮前的数字即按下该按钮；/as 用户ID 切换用户；/whoami 当前用户；/quit 退出。\n"
-    "监管工作台：另开终端运行 python -m bot console，再以管理员身份发送 /console 获取登录链接。"
+    "输入按钮前的数字即按下该按钮；/as 用户ID 切换用户；/whoami 当前用户；/quit 退出。"
 )
 
 
@@ -145,11 +144,16 @@ class ChatClient:
 
 
 async def _chat(settings: Settings, user_id: int, stdin: TextIO, out: TextIO) -> int:
+    from bot.console.offline import offline_settings, start_offline_console
+
+    settings = offline_settings(settings)
     # Flood limits stay on, as in production, with the short bursts one person produces.
     driver = Driver(settings, limits=Limits(private_burst=10))
     await driver.start()
     client = ChatClient(driver, user_id, out=out)
     client._print(HELP)
+    console = await start_offline_console(settings, driver.application.bot_data.engine)
+    client._print(console if isinstance(console, str) else console.banner())
     try:
         await client.handle("/start")
         loop = asyncio.get_running_loop()
@@ -163,6 +167,8 @@ async def _chat(settings: Settings, user_id: int, stdin: TextIO, out: TextIO) ->
             await asyncio.sleep(0)
             client.show_updates()
     finally:
+        if not isinstance(console, str):
+            await console.stop()
         await driver.stop()
     client._print("再见！")
     return 0
