@@ -3,11 +3,12 @@
     python bench/console.py [--users 10000] [--campaigns 100] [--exams 5000] [--rounds 200]
 
 Seeds a SQLite file with the users, campaigns (3 ballots, votes from a share of the users),
-submitted exam records, a week of questions, open left questions and audit rows; then requests
-every console page as a signed-in admin through the ASGI app in-process and prints p50/p99 of the
-server time (measured around the ASGI call, so the client's own work is not counted). The
-first request of each page is a warm-up (the knowledge index loads once per process). Target:
-p99 <= 200 ms.
+submitted exam records, a month of questions, open left questions (a third marked 需要新增问答),
+a broadcast to every user and audit rows; then requests every console page as a signed-in admin
+through the ASGI app in-process and prints p50/p99 of the server time (measured around the ASGI
+call, so the client's own work is not counted). The first request of each page is a warm-up,
+shown as `first` (the knowledge index loads once per process; /qa/unanswered groups the month
+then and keeps the result until the month's questions change). Target: p99 <= 200 ms.
 """
 
 from __future__ import annotations
@@ -40,7 +41,10 @@ from bot.models import (  # noqa: E402
     AuditLog,
     Ballot,
     BallotOption,
+    Broadcast,
     Campaign,
+    Delivery,
+    EntryRequest,
     Exam,
     PendingQuestion,
     QuestionLog,
@@ -55,10 +59,46 @@ ADMIN = 900001
 INSPECTORS = [900002, 900003, 900004]
 SECTORS = ("catering", "retail", "production", "canteen", "special")
 TOWNS = ("城关街道", "东城街道", "西城街道", "南湖镇", "北山镇", "河口镇")
+# Unanswered questions as people type them: a subject, a question, sometimes a tail, so the
+# month holds thousands of distinct phrasings that group by similarity.
+SUBJECTS = (
+    "健康证",
+    "小作坊",
+    "网店卖自制辣椒酱",
+    "冷库温度",
+    "进货查验记录",
+    "食品添加剂",
+    "学校食堂",
+    "外卖平台",
+    "过期食品",
+    "散装白酒",
+    "农村宴席",
+    "预包装食品标签",
+)
+ASKS = (
+    "要办什么证",
+    "多久办一次",
+    "怎么处罚",
+    "需要备案吗",
+    "去哪里办",
+    "要保存多久",
+    "有什么要求",
+    "谁来检查",
+    "罚多少钱",
+    "能不能卖",
+)
+TAILS = ("", "", "？", "呢", "啊", "，急", "，谢谢", "？在线等")
 
 
-def _seed(engine: Any, users: int, campaigns: int, exams: int, rng: random.Random) -> int:
-    """Bulk rows; returns the id of a published campaign."""
+def _question(i: int, rng: random.Random) -> str:
+    text = rng.choice(SUBJECTS) + rng.choice(ASKS) + rng.choice(TAILS)
+    return text if i % 3 else f"{text}{i % 997}"  # a third carry a number: more phrasings
+
+
+def _seed(
+    engine: Any, users: int, campaigns: int, exams: int, rng: random.Random
+) -> tuple[int, int, int]:
+    """Bulk rows; returns the ids of a published campaign, a draft and a broadcast."""
     now = utcnow()
     with session_scope(engine) as session:
         session.exec(
@@ -86,7 +126,7 @@ def _seed(engine: Any, users: int, campaigns: int, exams: int, rng: random.Rando
                 for uid in (ADMIN, *INSPECTORS)
             ],
         )
-        published = 0
+        published = draft = 0
         for c in range(campaigns):
             status = ("draft", "open", "closed", "published")[c % 4]
             campaign = Campaign(
@@ -102,6 +142,7 @@ def _seed(engine: Any, users: int, campaigns: int, exams: int, rng: random.Rando
             session.flush()
             assert campaign.id is not None
             published = campaign.id if status == "published" else published
+            draft = campaign.id if status == "draft" else draft
             options: list[tuple[int, int]] = []
             for b in range(3):
                 ballot = Ballot(
@@ -172,7 +213,7 @@ def _seed(engine: Any, users: int, campaigns: int, exams: int, rng: random.Rando
         week = [
             {
                 "user_id": 10_000_000 + rng.randrange(users),
-                "text": f"问题{i}",
+                "text": _question(i, rng),
                 "outcome": rng.choice(("answered", "suggested", "none")),
                 "score": 0.5,
                 "at": now - timedelta(hours=rng.randint(0, 24 * 30)),
@@ -194,6 +235,33 @@ def _seed(engine: Any, users: int, campaigns: int, exams: int, rng: random.Rando
             ],
         )
         session.exec(
+            insert(EntryRequest),
+            params=[  # type: ignore[call-overload]
+                {"pending_id": i + 1, "marked_by": ADMIN, "marked_at": now, "note": ""}
+                for i in range(0, 1000, 3)
+            ],
+        )
+        broadcast = Broadcast(kind="admin", topic="all", text="通知" * 100, status="running")
+        session.add(broadcast)
+        session.flush()
+        statuses = ("sent",) * 6 + ("pending", "failed", "blocked", "uncertain")
+        session.exec(
+            insert(Delivery),
+            params=[  # type: ignore[call-overload]
+                {
+                    "broadcast_id": broadcast.id,
+                    "chat_id": 10_000_000 + i,
+                    "status": (status := statuses[i % len(statuses)]),
+                    "attempts": 1,
+                    "error": {"failed": "Bad Request: chat not found", "blocked": "Forbidden"}.get(
+                        status
+                    ),
+                    "updated_at": now,
+                }
+                for i in range(users)
+            ],
+        )
+        session.exec(
             insert(AuditLog),
             params=[  # type: ignore[call-overload]
                 {
@@ -208,7 +276,8 @@ def _seed(engine: Any, users: int, campaigns: int, exams: int, rng: random.Rando
             ],
         )
         session.commit()
-    return published
+        assert broadcast.id is not None
+    return published, draft, broadcast.id
 
 
 class Timer:
@@ -238,10 +307,13 @@ def main() -> None:
         engine = make_engine(url)
         create_tables(engine)
         started = time.perf_counter()
-        published = _seed(engine, args.users, args.campaigns, args.exams, random.Random(7))
+        published, draft, broadcast = _seed(
+            engine, args.users, args.campaigns, args.exams, random.Random(7)
+        )
         print(
             f"seeded {args.users} users, {args.campaigns} campaigns, {args.exams} exam records,"
-            f" 20000 questions, 1000 left questions, 5000 audit rows"
+            f" 20000 questions, 1000 left questions (334 marked 需要新增问答),"
+            f" a broadcast to every user, 5000 audit rows"
             f" in {time.perf_counter() - started:.1f} s"
         )
         gc.collect()  # the seeding's garbage is not the console's: collect it before timing
@@ -254,6 +326,7 @@ def main() -> None:
         found = re.search(r'name="csrf" value="([^"]+)"', client.get("/").text)
         assert found, "sign-in failed"
         month = datetime.now(UTC).strftime("%Y-%m")
+        national_day = f"{datetime.now(UTC).year + 1}-10-01"
         pages = {
             "概览 /": "/",
             "待回复 /pending": "/pending",
@@ -266,18 +339,30 @@ def main() -> None:
             "节日提示 /tips": "/tips",
             "审计日志 /audit": "/audit",
             "审计日志 /audit?action=": "/audit?action=exam",
+            "新建活动 /campaigns/new": "/campaigns/new",
+            "修改草稿 /campaigns/<id>/edit": f"/campaigns/{draft}/edit",
+            "未能回答 /qa/unanswered": "/qa/unanswered",
+            "未能回答 ?scope=all": "/qa/unanswered?scope=all",
+            "需要新增问答 /needs-entry": "/needs-entry",
+            "试卷设置 /exams/paper": "/exams/paper",
+            "发送提示预览 /tips/send/…": f"/tips/send/national_day/{national_day}",
+            "新建群发 /broadcasts/new": "/broadcasts/new",
+            "群发进度 /broadcasts/<id>": f"/broadcasts/{broadcast}",
+            "群发进度 JSON …/progress": f"/broadcasts/{broadcast}/progress",
         }
-        print(f"{'page':34} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+        print(f"{'page':34} {'first ms':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
         worst = 0.0
         for name, path in pages.items():
-            assert client.get(path).status_code == 200, path  # warm-up
+            timer.times.clear()
+            assert client.get(path).status_code == 200, path  # warm-up (caches, first load)
+            first = timer.times[0] * 1000
             timer.times.clear()
             for _ in range(args.rounds):
                 client.get(path)
             ms = sorted(t * 1000 for t in timer.times)
             p99 = ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))]
             worst = max(worst, p99)
-            print(f"{name:34} {statistics.median(ms):8.1f} {p99:8.1f} {ms[-1]:8.1f}")
+            print(f"{name:34} {first:8.1f} {statistics.median(ms):8.1f} {p99:8.1f} {ms[-1]:8.1f}")
         print(f"worst p99: {worst:.1f} ms (target <= 200 ms)")
         engine.dispose()
 
