@@ -199,3 +199,67 @@ async def test_issue_a_batch_of_exam_codes_from_excel(stack, browser, screenshot
     table = await page.inner_text("#codes")
     assert "城关饭店" in table and "李四" in table
     await shoot(page, screenshots, "exam_batch")
+
+
+async def test_create_a_draft_in_the_form_fix_an_error_open_it_and_vote_in_the_bot(
+    stack, browser, screenshots
+) -> None:
+    driver, base = stack
+    page = await browser.new_page()
+    await sign_in(driver, page)
+    await page.goto(base + "/campaigns")
+    await page.click("#new-campaign")
+    await page.fill("#title", "夏季你点我检")
+    await page.fill("#ballot-0-title", "食品品种")
+    await page.fill("#ballot-0-options", "猪肉\n蔬菜\n水果")
+    await page.fill("#ballot-0-max_choices", "5")
+    await page.click("#add-ballot")  # one more question; what was typed stays
+    await page.wait_for_selector("#ballot-1-title")
+    assert await page.input_value("#ballot-0-max_choices") == "5"
+    await page.fill("#ballot-1-title", "抽样场所")
+    await page.fill("#ballot-1-options", "超市、农贸市场")
+    await page.click("#save-draft")
+    await page.wait_for_selector("#error-ballot-0-max_choices")
+    error = await page.inner_text("#error-ballot-0-max_choices")
+    assert error == "最多可选数应在 1 到 3 之间（现为 5）"
+    assert await page.input_value("#ballot-1-options") == "超市、农贸市场"
+    await shoot(page, screenshots, "campaign_form_error")
+    await page.fill("#ballot-0-max_choices", "2")
+    await page.click("#save-draft")
+    await page.wait_for_selector("text=草稿已保存")
+    await shoot(page, screenshots, "campaign_draft")
+    await page.click("#open")
+    await page.wait_for_selector("text=活动已开始投票")
+    [listing] = await driver.send(CITIZEN, "/vote")
+    assert "夏季你点我检" in (listing.text or "")
+    [ballot] = await driver.press(CITIZEN, listing, "🗳 夏季你点我检")
+    assert "食品品种" in (ballot.text or "")
+
+
+async def test_compose_a_broadcast_and_watch_it_arrive(
+    stack, browser, engine, screenshots
+) -> None:
+    from tests.scheduler.helpers import add_subscribers
+
+    driver, base = stack
+    ids = add_subscribers(driver, engine, [8301, 8302, 8303], "tips")
+    page = await browser.new_page()
+    await sign_in(driver, page)
+    await page.goto(base + "/tips")
+    await page.click("#new-broadcast")
+    await page.fill("#text", "端午节将至，购买粽子请认准正规渠道。")
+    await page.select_option("#topic", "tips")
+    await page.click("#preview-button")
+    await page.wait_for_selector("#preview")
+    assert "目前 3 人" in await page.inner_text("#preview-head")
+    await shoot(page, screenshots, "broadcast_preview")
+    await page.click("#send-broadcast")
+    await page.wait_for_selector("text=已开始群发")
+    assert await page.inner_text("#state") == "排队中"
+    await deliver_outbox(driver)  # the bot's resume job, now
+    # The page polls its figures every 2 s: wait for the live update, no reload.
+    await page.wait_for_function("document.getElementById('sent').textContent === '3'")
+    assert await page.inner_text("#state") == "已完成"
+    assert await page.query_selector("#cancel") is None
+    await shoot(page, screenshots, "broadcast_done")
+    assert all("端午节将至" in (driver.messages(u)[-1].text or "") for u in ids)

@@ -6,6 +6,8 @@ campaign has opened. Both are audited; the draft is then opened from its page as
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -25,6 +27,14 @@ from bot.kit.refusal import Refusal, refusal_text
 from bot.render import label
 
 __all__ = ["ROUTES"]
+
+
+def _examples(request: Request) -> tuple[str, str]:
+    """Example start and end times, always ahead of today (next month, Beijing time)."""
+    console = state(request)
+    today = console.clock().astimezone(console.settings.tz).date()
+    first = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    return f"{first:%Y-%m-%d} 08:00", f"{first:%Y-%m}-20 20:00"
 
 
 def _form_page(
@@ -47,6 +57,7 @@ def _form_page(
         errors=errors or {},
         error=error,
         max_ballots=MAX_BALLOTS,
+        examples=_examples(request),
         vote_rules=[(v, label(f"camp_vote_rule_{v}")) for v in VOTE_RULES],
         visibilities=[(v, label(f"camp_results_{v}")) for v in RESULTS_VISIBILITY],
     )
