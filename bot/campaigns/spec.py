@@ -150,7 +150,7 @@ def check_options(value: object) -> tuple[str, ...]:
 
 def check_max_choices(value: object, option_count: int) -> int:
     """How many options a voter may tick: 1 to the number of options."""
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
     if not isinstance(value, int) or isinstance(value, bool):
         raise FieldError("最多可选数应为整数")

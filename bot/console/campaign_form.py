@@ -82,7 +82,7 @@ def _text(form: FormData, name: str) -> str:
 def form_from_post(form: FormData) -> CampaignForm:
     """The submitted fields; question blocks are ballot-<n>-title/options/max_choices."""
     count = _text(form, "ballot_count")
-    blocks = min(int(count), MAX_BALLOTS) if count.isdigit() else 1
+    blocks = min(int(count), MAX_BALLOTS) if count.isascii() and count.isdigit() else 1
     return CampaignForm(
         title=_text(form, "title"),
         description=_text(form, "description"),

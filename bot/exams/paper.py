@@ -190,7 +190,7 @@ def paper_from_values(values: Mapping[str, str]) -> tuple[Paper | None, dict[str
     sections: list[dict[str, Any]] = []
     for kind, name in TYPES.items():
         raw = values.get(f"{kind}_count", "").strip() or "0"
-        if not raw.isdigit() or int(raw) > 100:
+        if not (raw.isascii() and raw.isdigit()) or int(raw) > 100:
             errors[f"{kind}_count"] = f"{name}题数应为 0-100 的整数。"
             continue
         points = _typed_number(values.get(f"{kind}_points", "").strip())

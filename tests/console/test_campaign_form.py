@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlmodel import Session, select
+from starlette.datastructures import FormData
 
-from bot.campaigns.services import load_view, open_campaign
+from bot.campaigns.services import SHANGHAI, load_view, open_campaign
+from bot.console.campaign_form import check_form, form_from_post
 from bot.models import AuditLog, Ballot, Campaign
 from tests.conftest import ADMIN
 from tests.console.helpers import make_campaign
@@ -89,6 +93,12 @@ def test_add_a_question_keeps_typing_and_blank_questions_are_left_out(client_for
         assert len(session.exec(select(Ballot)).all()) == 2
 
 
+def test_a_digit_python_cannot_read_is_a_field_error_not_a_crash(client_for) -> None:
+    admin = client_for(ADMIN)
+    response = _post(admin, "/campaigns/new", ballot_count="²", **{"ballot-0-max_choices": "²"})
+    assert response.status_code == 400 and "最多可选数应为整数" in response.text
+
+
 def test_no_questions_is_refused_with_the_loader_message(client_for) -> None:
     admin = client_for(ADMIN)
     response = _post(
@@ -134,3 +144,27 @@ def test_an_opened_campaign_cannot_be_edited(client_for, engine) -> None:
     with Session(engine) as session:
         assert session.get(Campaign, cid).title == "春季你点我检"
     assert _post(admin, "/campaigns/999/edit").status_code == 404
+
+
+FIELDS = [
+    "title",
+    "description",
+    "ballot_count",
+    "ballot-0-title",
+    "ballot-0-options",
+    "ballot-0-max_choices",
+    "townships",
+    "vote_rule",
+    "results",
+    "suggestions",
+    "starts_at",
+    "ends_at",
+]
+
+
+@given(st.dictionaries(st.sampled_from(FIELDS), st.text(max_size=60)))
+def test_anything_typed_gives_a_definition_or_errors_by_field(values) -> None:
+    form = form_from_post(FormData({**GOOD, **values}))
+    spec, errors = check_form(form, now=datetime.now(UTC), tz=SHANGHAI)
+    assert (spec is None) == bool(errors)
+    assert all(isinstance(message, str) and message for message in errors.values())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlmodel import Session, select
 
 from bot.exams.issue import get_default_paper
@@ -85,3 +87,11 @@ def test_edit_the_paper_in_the_console(client_for, engine) -> None:
     admin.post("/exams/paper", data={"reset": "1", "csrf": admin.csrf})
     with Session(engine) as session:
         assert get_default_paper(session, make_settings()) == default_paper()
+
+
+@given(st.dictionaries(st.sampled_from(sorted(GOOD)), st.text(max_size=8)))
+def test_anything_typed_gives_a_paper_or_errors_by_field(values) -> None:
+    paper, errors = paper_from_values({**GOOD, **values})
+    assert (paper is None) == bool(errors)
+    if paper is not None:
+        assert Paper.from_json(paper.to_json()) == paper

@@ -90,6 +90,7 @@ def _tips_page(
         done=request.query_params.get("done", ""),
         max_text=MAX_TEXT,
         days_before=settings.tip_days_before,
+        today=console.clock().astimezone(settings.tz).date(),
     )
 
 
