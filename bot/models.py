@@ -451,3 +451,7 @@ class InboxUpdate(SQLModel, table=True):
     done_at: datetime | None = Field(default=None, index=True)
     last_error: str | None = None
     notified_at: datetime | None = None  # when the user was told the answer will be late
+    # The first message sent for it: about to go (sending_at) and confirmed (replied_at). A
+    # confirmed reply is never sent again; one in flight when its worker died is uncertain.
+    sending_at: datetime | None = None
+    replied_at: datetime | None = None

@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 CLAIM_TTL = timedelta(seconds=30)
 HEARTBEAT = 5.0  # seconds; well inside CLAIM_TTL, so a live worker never loses a claim
 IDLE_POLL = 0.5  # seconds between looks at the table when nothing woke us (other workers)
-SLOTS = 32  # updates in flight per worker
+SLOTS = 8  # updates in flight per worker
 DB_RETRY_MAX = 5.0
 
 R = TypeVar("R")
@@ -54,6 +54,8 @@ class Consumer:
         self._stopping = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="inbox")
+        # Reply marks never queue behind bookkeeping: every millisecond is a duplicate risk.
+        self._marks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inbox-replied")
 
     async def db(self, work: Callable[[], R]) -> R:
         """Run one inbox transaction off the event loop."""
@@ -90,6 +92,7 @@ class Consumer:
             with contextlib.suppress(asyncio.CancelledError):
                 await beat
             self._pool.shutdown(wait=False)
+            self._marks.shutdown(wait=False)
 
     def stop(self) -> None:
         """Claim nothing more; run() returns once the updates in flight are settled."""
@@ -134,7 +137,24 @@ class Consumer:
             await asyncio.sleep(HEARTBEAT)
 
     async def _process(self, row: store.Claimed) -> None:
+        if row.replied:
+            # Its worker died after answering: running it again would answer twice.
+            logger.warning("Update %s was answered before its worker stopped", row.update_id)
+            await self._persist(
+                partial(store.finish, self._engine, row.id, self._holder, now=self._clock())
+            )
+            self.wake()
+            return
+        if row.uncertain:
+            # Its worker died while the answer was in flight: it may have arrived or not.
+            # Running it again risks a second copy, not running it risks none at all.
+            logger.warning(
+                "Update %s: its reply was in flight when its worker stopped; running it again",
+                row.update_id,
+            )
+            await self._persist(partial(store.note_uncertain, self._engine, row.id))
         outcome = Outcome(final=row.attempts >= MAX_ATTEMPTS)
+        outcome.on_reply = partial(self._journal, row)
         token = current.set(outcome)
         try:
             update = Update.de_json(row.payload, self._app.bot)
@@ -146,6 +166,19 @@ class Consumer:
             current.reset(token)
         await self._settle(row, outcome)
         self.wake()  # the next row of this lane may be claimed now
+
+    async def _journal(self, row: store.Claimed, sent: bool) -> None:
+        # Written right before and after the first send: a takeover then knows whether the
+        # answer went out (not run again), was in flight (uncertain) or never started.
+        work = partial(
+            store.mark_reply, self._engine, row.id, self._holder, now=self._clock(), sent=sent
+        )
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._marks, work)
+        except SQLAlchemyError as exc:
+            logger.warning(
+                "Could not journal the reply to %s (%s)", row.update_id, type(exc).__name__
+            )
 
     async def _settle(self, row: store.Claimed, outcome: Outcome) -> None:
         engine, holder = self._engine, self._holder

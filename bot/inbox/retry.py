@@ -8,15 +8,25 @@ there is no Outcome and nothing is retried.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, TypeVar, cast
 
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from telegram.error import NetworkError, RetryAfter, TimedOut
 
-__all__ = ["MAX_ATTEMPTS", "Outcome", "backoff", "current", "is_transient", "retry_later"]
+__all__ = [
+    "MAX_ATTEMPTS",
+    "Outcome",
+    "backoff",
+    "current",
+    "is_transient",
+    "journaled",
+    "retry_later",
+]
 
 MAX_ATTEMPTS = 8
 FIRST_DELAY = timedelta(seconds=1)
@@ -39,6 +49,8 @@ class Outcome:
     final: bool  # the last attempt: a failure now is given up and apologised for
     retry: str | None = None  # the class of the transient error that asks for another attempt
     failed: str | None = None  # the class of an error the user was told about
+    replied: bool = False  # a message went out: another attempt would send it twice
+    on_reply: Callable[[bool], Awaitable[None]] | None = None  # records sending/sent in the row
 
 
 current: ContextVar[Outcome | None] = ContextVar("inbox_outcome", default=None)
@@ -58,11 +70,36 @@ def retry_later(error: BaseException | None) -> bool:
     outcome = current.get()
     if outcome is None or error is None:
         return False
-    if is_transient(error) and not outcome.final:
+    if is_transient(error) and not outcome.final and not outcome.replied:
         outcome.retry = type(error).__name__
         return True
     outcome.failed = type(error).__name__
     return False
+
+
+# Requests that put a new message in a chat; a chat action or an edit can safely repeat.
+_SENDS = ("send", "copyMessage", "forwardMessage")
+
+Request = TypeVar("Request", bound=Callable[..., Awaitable[Any]])
+
+
+def journaled(callback: Request, endpoint: str) -> Request:
+    """The request, with the inbox row told before its first send goes out and after."""
+    if current.get() is None or not endpoint.startswith(_SENDS) or endpoint == "sendChatAction":
+        return callback
+
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        outcome = current.get()
+        first = outcome is not None and not outcome.replied and outcome.on_reply is not None
+        if first:
+            await outcome.on_reply(False)  # type: ignore[union-attr,misc]
+        result = await callback(*args, **kwargs)
+        if first:
+            outcome.replied = True  # type: ignore[union-attr]
+            await outcome.on_reply(True)  # type: ignore[union-attr,misc]
+        return result
+
+    return cast(Request, call)
 
 
 def backoff(attempts: int) -> timedelta:

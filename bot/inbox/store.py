@@ -31,10 +31,13 @@ __all__ = [
     "heartbeat",
     "lane_of",
     "mark_notified",
+    "mark_reply",
+    "note_uncertain",
     "purge",
     "ready",
     "release_dead",
     "retry",
+    "uncertain",
 ]
 
 T = InboxUpdate.__table__  # type: ignore[attr-defined]
@@ -52,6 +55,8 @@ class Claimed:
     attempts: int
     received_at: datetime
     notified: bool
+    replied: bool  # a message was sent for it before: running it again would answer twice
+    uncertain: bool  # a message was in flight when its last worker stopped
 
 
 def lane_of(update: Mapping[str, Any]) -> tuple[int | None, int | None]:
@@ -143,6 +148,8 @@ def claim(
             T.c.attempts,
             T.c.received_at,
             T.c.notified_at,
+            T.c.sending_at,
+            T.c.replied_at,
         )
     )
     with engine.begin() as connection:
@@ -156,6 +163,8 @@ def claim(
             r.attempts,
             as_utc(r.received_at),
             r.notified_at is not None,
+            r.replied_at is not None,
+            r.sending_at is not None and r.replied_at is None,
         )
         for r in rows
     ]
@@ -192,14 +201,39 @@ def retry(
     engine: Engine, row_id: int, holder: str, *, now: datetime, delay: timedelta, error: str
 ) -> bool:
     """A transient failure: back to pending, not before now + delay."""
+    # A transient failure is never a send that may have arrived (timeouts are not retried).
     return _settle(
-        engine, row_id, holder, state="pending", next_try_at=now + delay, last_error=error
+        engine,
+        row_id,
+        holder,
+        state="pending",
+        next_try_at=now + delay,
+        last_error=error,
+        sending_at=None,
     )
 
 
 def fail(engine: Engine, row_id: int, holder: str, *, now: datetime, error: str) -> bool:
     """Given up: the user was told once; the row stays for inspection until purged."""
     return _settle(engine, row_id, holder, state="failed", done_at=now, last_error=error)
+
+
+def mark_reply(engine: Engine, row_id: int, holder: str, *, now: datetime, sent: bool) -> None:
+    """The first message for this update is about to go out, or went out (sent)."""
+    values = {"replied_at": now} if sent else {"sending_at": now}
+    statement = update(T).where(T.c.id == row_id, T.c.holder == holder).values(**values)
+    with engine.begin() as connection:
+        connection.execute(statement)
+
+
+UNCERTAIN = "UncertainReply"
+
+
+def note_uncertain(engine: Engine, row_id: int) -> None:
+    """Record that a reply of this update was in flight when its worker died."""
+    statement = update(T).where(T.c.id == row_id).values(last_error=UNCERTAIN, sending_at=None)
+    with engine.begin() as connection:
+        connection.execute(statement)
 
 
 def mark_notified(engine: Engine, row_id: int, *, now: datetime) -> None:
@@ -233,6 +267,16 @@ def purge(engine: Engine, *, now: datetime, done_for: timedelta, failed_for: tim
     )
     with engine.begin() as connection:
         return connection.execute(delete(T).where(old)).rowcount
+
+
+def uncertain(engine: Engine) -> int:
+    """Rows whose reply was in flight when a worker died (run again: maybe answered twice)."""
+    with engine.connect() as connection:
+        return int(
+            connection.execute(
+                select(func.count()).select_from(T).where(T.c.last_error == UNCERTAIN)
+            ).scalar_one()
+        )
 
 
 def counts(engine: Engine) -> dict[str, int]:

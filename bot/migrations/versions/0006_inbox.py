@@ -35,6 +35,8 @@ def upgrade() -> None:
         sa.Column("done_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("notified_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("sending_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("replied_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("update_id"),
     )

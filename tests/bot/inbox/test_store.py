@@ -42,7 +42,8 @@ def inbox(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         engine.dispose()
         return
     pg = make_engine(request.getfixturevalue("pg_url"))
-    create_tables(pg)
+    InboxUpdate.__table__.drop(pg, checkfirst=True)  # type: ignore[attr-defined]
+    create_tables(pg)  # as the model is now
     with pg.begin() as connection:
         connection.execute(delete(InboxUpdate))
     yield pg
