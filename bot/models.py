@@ -435,3 +435,33 @@ class ProcessLease(SQLModel, table=True):
     holder: str  # host:pid:random of the process holding it
     acquired_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
+
+
+class InboxUpdate(SQLModel, table=True):
+    """One Telegram update, stored before it is acknowledged and processed from here once.
+
+    lane is the chat (or, for chat-less updates, the user): rows of one lane are processed in
+    update_id order. last_error holds an exception class name, never a message text.
+    """
+
+    __tablename__ = "inbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    update_id: int = _tg_id(unique=True)  # type: ignore[assignment]
+    payload: str = Field(sa_type=Text)
+    chat_id: int | None = _tg_id(default=None)  # type: ignore[assignment]
+    user_id: int | None = _tg_id(default=None)  # type: ignore[assignment]
+    lane: int | None = _tg_id(default=None, index=True)  # type: ignore[assignment]
+    state: str = Field(default="pending", index=True)  # pending, claimed, done, failed
+    holder: str | None = None
+    claim_expires_at: datetime | None = None
+    attempts: int = 0
+    next_try_at: datetime = Field(default_factory=utcnow)
+    received_at: datetime = Field(default_factory=utcnow)
+    done_at: datetime | None = Field(default=None, index=True)
+    last_error: str | None = None
+    notified_at: datetime | None = None  # when the user was told the answer will be late
+    # The first message sent for it: about to go (sending_at) and confirmed (replied_at). A
+    # confirmed reply is never sent again; one in flight when its worker died is uncertain.
+    sending_at: datetime | None = None
+    replied_at: datetime | None = None

@@ -8,6 +8,8 @@ from typing import Any
 from telegram._utils.types import JSONDict
 from telegram.ext import AIORateLimiter
 
+from bot.inbox.retry import journaled
+
 __all__ = ["NO_RETRY", "BotRateLimiter"]
 
 # Pass as rate_limit_args: the request goes through the shared limits once, and a RetryAfter
@@ -29,8 +31,9 @@ class BotRateLimiter(AIORateLimiter):
     ) -> bool | JSONDict | list[JSONDict]:
         """Route NO_RETRY requests through the limiters once, without the global pause."""
         if rate_limit_args != NO_RETRY:
+            # A reply made for an inbox row is journaled in it: never sent twice after a kill.
             return await super().process_request(
-                callback, args, kwargs, endpoint, data, rate_limit_args
+                journaled(callback, endpoint), args, kwargs, endpoint, data, rate_limit_args
             )
         chat_id = data.get("chat_id")
         group: int | str | bool = False

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from urllib.parse import urlparse
 
-from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.app import build_application
@@ -15,7 +15,8 @@ from bot.db import make_engine
 from bot.lease import POLLING, Held, acquire, make_holder, release
 from bot.models import utcnow
 from bot.schema import SchemaOutdated, prepare
-from scheduler.poller import LEASE_TTL, hold_polling_lease
+from bot.serving import serve_polling, serve_webhook
+from scheduler.poller import LEASE_TTL
 
 __all__ = ["run"]
 
@@ -33,7 +34,7 @@ def _second_poller(held: Held) -> str:
 
 
 def run(settings: Settings, *, webhook: bool) -> int:
-    """Run until SIGINT/SIGTERM (PTB stops the updater, finishes handlers, then shuts down)."""
+    """Run until SIGINT/SIGTERM: stop taking updates, finish those in flight, shut down."""
     token = settings.require_token()
     hook = settings.require_webhook() if webhook else None
     engine = make_engine(settings.database_url)
@@ -59,19 +60,11 @@ def run(settings: Settings, *, webhook: bool) -> int:
             logger.info(
                 "Webhook mode on %s:%s/%s", settings.webhook_listen, settings.webhook_port, path
             )
-            app.run_webhook(
-                listen=settings.webhook_listen,
-                port=settings.webhook_port,
-                url_path=path,
-                webhook_url=url,
-                secret_token=secret,
-                allowed_updates=Update.ALL_TYPES,
-            )
+            asyncio.run(serve_webhook(app, settings, holder, path, secret))
         else:
             logger.info("Long polling %s", settings.telegram_api_base_url.split("/bot")[0])
-            hold_polling_lease(app, holder)
             try:
-                app.run_polling(allowed_updates=Update.ALL_TYPES)
+                asyncio.run(serve_polling(app, holder))
             finally:
                 release(engine, POLLING, holder)
     except InvalidToken:

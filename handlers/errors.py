@@ -6,7 +6,9 @@ import logging
 
 from telegram import Update
 from telegram.error import Forbidden
+from telegram.ext import ApplicationHandlerStop
 
+from bot.inbox.retry import retry_later
 from bot.kit import Context
 from bot.render import render
 
@@ -17,6 +19,12 @@ logger = logging.getLogger(__name__)
 
 async def error_handler(update: object, context: Context) -> None:
     """Log the exception; tell the user something went wrong when there is someone to tell."""
+    if isinstance(update, Update) and retry_later(context.error):
+        # The inbox runs this update again: no apology, and no later handler group either.
+        logger.warning(
+            "Update %s will be retried: %s", update.update_id, type(context.error).__name__
+        )
+        raise ApplicationHandlerStop
     logger.error("Exception while handling an update: %s", update, exc_info=context.error)
     if not isinstance(update, Update) or isinstance(context.error, Forbidden):
         return

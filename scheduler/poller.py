@@ -7,6 +7,7 @@ start (bot/runner.py); a lease not renewed for LEASE_TTL (the process died) is t
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from bot.kit import App, Context
@@ -22,17 +23,23 @@ RENEW_EVERY = timedelta(seconds=15)
 
 async def _renew(context: Context) -> None:
     assert context.job is not None
-    holder = str(context.job.data)
+    holder: str
+    on_lost: Callable[[], None]
+    holder, on_lost = context.job.data  # type: ignore[misc]
     data = context.bot_data
     if not renew(data.engine, POLLING, holder, now=context.now(), ttl=LEASE_TTL):
-        # We were stalled past the lease and another process took over: it answers now.
+        # We were stalled past the lease and another process took over: it polls now.
         logger.error("Long polling lease lost to another process; stopping")
-        context.application.stop_running()
+        on_lost()
 
 
-def hold_polling_lease(app: App, holder: str) -> None:
+def hold_polling_lease(app: App, holder: str, on_lost: Callable[[], None]) -> None:
     """Renew the (already acquired) polling lease while the application runs."""
     assert app.job_queue is not None
     app.job_queue.run_repeating(
-        _renew, interval=RENEW_EVERY, first=RENEW_EVERY, data=holder, name="polling-lease"
+        _renew,
+        interval=RENEW_EVERY,
+        first=RENEW_EVERY,
+        data=(holder, on_lost),
+        name="polling-lease",
     )

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import subprocess
 import sys
-import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -25,56 +23,11 @@ from bot.sandbox.emulator import BotApiEmulator
 from bot.sandbox.http import serve
 from bot.sandbox.limits import Limits
 from bot.sandbox.state import StoredMessage
+from bot.sandbox.workers import ROOT, TOKEN, Sandbox, stop, wait_for
 from bot.tips.subscriptions import set_topic
 from bot.users import upsert_user
 
 pytestmark = pytest.mark.slow
-
-ROOT = Path(__file__).resolve().parents[2]
-TOKEN = "123456789:" + "A" * 35
-ADMIN = 700001
-
-
-class Sandbox:
-    """The emulator served over HTTP, plus helpers to start bot processes against it."""
-
-    def __init__(self, emu: BotApiEmulator, port: int, db_url: str) -> None:
-        self.emu = emu
-        self.port = port
-        self.db_url = db_url
-        self.processes: list[subprocess.Popen[bytes]] = []
-
-    def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM", "WEBHOOK"))}
-        env.update(
-            TELEGRAM_BOT_TOKEN=TOKEN,
-            TELEGRAM_API_BASE_URL=f"http://127.0.0.1:{self.port}/bot",
-            DATABASE_URL=self.db_url,
-            ADMIN_USER_IDS=str(ADMIN),
-            PYTHONUNBUFFERED="1",
-        )
-        env.update(extra)
-        return env
-
-    def start_bot(self, *args: str, **extra: str) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run", *args],
-            cwd=ROOT,
-            env=self.env(**extra),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        self.processes.append(process)
-        return process
-
-
-async def wait_for(predicate: Callable[[], object], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out waiting for the bot")
 
 
 async def reply_to(sandbox: Sandbox, chat_id: int, before: int) -> StoredMessage:
@@ -90,19 +43,10 @@ async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
     try:
         yield box
     finally:
-        for process in box.processes:
-            if process.poll() is None:
-                process.kill()
-            process.communicate(timeout=10)  # reaps it and closes its pipe
+        box.close()
         server.stop()
         await emu.aclose()
     emu.assert_clean()
-
-
-async def stop(process: subprocess.Popen[bytes]) -> tuple[int, str]:
-    process.send_signal(signal.SIGTERM)
-    out, _ = await asyncio.to_thread(process.communicate, None, 30)
-    return process.returncode, out.decode()
 
 
 async def test_first_conversation_over_http_then_sigterm(sandbox: Sandbox) -> None:

@@ -1,0 +1,134 @@
+"""What the fault scenarios share: the served emulator, traffic, and counting answers.
+
+A user's update is answered when the bot sent that chat a reply (the "稍后回复" notice does
+not count); lost = sent but never answered; duplicated = answered more than once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.db import make_engine
+from bot.inbox.store import counts, uncertain
+from bot.render import render
+from bot.sandbox.clock import RealClock
+from bot.sandbox.emulator import BotApiEmulator
+from bot.sandbox.http import serve
+from bot.sandbox.limits import Limits
+from bot.sandbox.workers import ROOT, TOKEN, Sandbox, wait_for
+
+__all__ = [
+    "Skipped",
+    "answers",
+    "figures",
+    "running_sandbox",
+    "send_all",
+    "settle",
+    "start_ready",
+    "with_uncertain",
+]
+
+WARM_UP_USER = 1
+
+
+class Skipped(Exception):
+    """The scenario cannot run here (say, no PostgreSQL); the message says why."""
+
+
+def bot_root() -> Path:
+    """The checkout whose bot the workers run: FAULTS_BOT_ROOT measures another (e.g. main)."""
+    return Path(os.environ.get("FAULTS_BOT_ROOT", ROOT))
+
+
+@contextlib.asynccontextmanager
+async def running_sandbox(db_url: str) -> AsyncIterator[Sandbox]:
+    """The emulator over HTTP with Telegram's global limit; every worker killed at the end."""
+    emu = BotApiEmulator(TOKEN, clock=RealClock(), limits=Limits(private_burst=20))
+    server, port = await serve(emu)
+    box = Sandbox(emu, port, db_url, root=bot_root())
+    try:
+        yield box
+    finally:
+        box.close()
+        server.stop()
+        await emu.aclose()
+
+
+async def start_ready(box: Sandbox, log: Path, *args: str, **env: str) -> None:
+    """Start a worker and wait until it answers (start-up takes a while on a busy machine)."""
+    box.start_bot(*args, log=log, **env)
+    before = len(box.emu.messages(WARM_UP_USER))
+    box.emu.user(WARM_UP_USER).send("/help")
+    await wait_for(lambda: len(box.emu.messages(WARM_UP_USER)) > before, timeout=180)
+
+
+def send_all(box: Sandbox, users: Iterable[int], text: str) -> list[int]:
+    """Each user sends text once; the users."""
+    sent = []
+    for uid in users:
+        box.emu.user(uid).send(text)
+        sent.append(uid)
+    return sent
+
+
+def answers(box: Sandbox, users: Iterable[int]) -> dict[int, int]:
+    """Replies per user, the late notice left out."""
+    late = render("inbox/late")
+    return {uid: sum(m.text != late for m in box.emu.messages(uid)) for uid in users}
+
+
+def figures(box: Sandbox, users: list[int]) -> dict[str, int]:
+    """sent / answered / lost / duplicated."""
+    per_user = answers(box, users)
+    answered = sum(n > 0 for n in per_user.values())
+    return {
+        "sent": len(users),
+        "answered": answered,
+        "lost": len(users) - answered,
+        "duplicated": sum(n > 1 for n in per_user.values()),
+    }
+
+
+def with_uncertain(box: Sandbox, result: dict[str, int]) -> dict[str, int]:
+    """Add how many replies were in flight when a worker died (the most that may repeat)."""
+    engine = make_engine(box.db_url)
+    try:
+        result["uncertain"] = uncertain(engine)
+    except SQLAlchemyError:  # a bot without the inbox (the before figure)
+        pass
+    finally:
+        engine.dispose()
+    return result
+
+
+def _open_rows(db_url: str) -> int:
+    engine = make_engine(db_url)
+    try:
+        state = counts(engine)
+    except SQLAlchemyError:  # a bot without the inbox (the before figure)
+        return 0
+    finally:
+        engine.dispose()
+    return state.get("pending", 0) + state.get("claimed", 0)
+
+
+async def settle(box: Sandbox, users: list[int], *, quiet: float = 20, limit: float = 240) -> None:
+    """Wait until every user is answered and the inbox is empty, or nothing moves for quiet s."""
+    deadline = time.monotonic() + limit
+    last, changed = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        seen = sum(answers(box, users).values())
+        if seen != last:
+            last, changed = seen, time.monotonic()
+        if figures(box, users)["lost"] == 0 and _open_rows(box.db_url) == 0:
+            return
+        if time.monotonic() - changed > quiet:
+            return
+        await asyncio.sleep(0.5)  # the emulator serves the bot meanwhile

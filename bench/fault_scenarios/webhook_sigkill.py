@@ -1,0 +1,53 @@
+"""A webhook worker killed with SIGKILL while 300 updates are in flight; a restart finishes."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+from pathlib import Path
+
+from bench.fault_scenarios._support import (
+    figures,
+    running_sandbox,
+    send_all,
+    settle,
+    start_ready,
+    with_uncertain,
+)
+from bot.sandbox.workers import wait_for
+
+NAME = "webhook-sigkill"
+USERS = range(60001, 60301)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _scenario(workdir: Path) -> dict[str, int]:
+    port = _free_port()
+    hook = {
+        "WEBHOOK_URL": f"http://127.0.0.1:{port}/hook",
+        "WEBHOOK_SECRET": "fault_secret_123",
+        "WEBHOOK_PORT": str(port),
+        "WEBHOOK_LISTEN": "127.0.0.1",
+    }
+    async with running_sandbox(f"sqlite:///{workdir / 'bot.db'}") as box:
+        log = workdir / "webhook.log"
+        await start_ready(box, log, "--webhook", **hook)
+        users = send_all(box, USERS, "/help")
+        await wait_for(lambda: figures(box, users)["answered"] >= 60, 120)
+        box.processes[-1].send_signal(signal.SIGKILL)
+        await asyncio.to_thread(box.processes[-1].wait, 30)
+        # Telegram keeps re-delivering what was not answered 200 until the worker is back.
+        await start_ready(box, log, "--webhook", **hook)
+        await settle(box, users)
+        return with_uncertain(box, figures(box, users))
+
+
+def run(workdir: Path) -> dict[str, int]:
+    """Send, kill, restart, count."""
+    return asyncio.run(_scenario(workdir))
