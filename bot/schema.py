@@ -70,7 +70,8 @@ def _head_from_files() -> str | None:
     revisions: set[str] = set()
     parents: set[str] = set()
     for path in (MIGRATIONS / "versions").glob("*.py"):
-        found = dict(m.groups() for m in _REVISION.finditer(path.read_text(encoding="utf-8")))
+        source = path.read_text(encoding="utf-8")
+        found = {m.group(1): m.group(2) for m in _REVISION.finditer(source)}
         if "revision" not in found:
             continue
         revisions.update(re.findall(r"[\"']([^\"']+)[\"']", found["revision"]))
