@@ -29,7 +29,7 @@ from bot.records.models import (
     Problem,
     WeeklyReport,
 )
-from bot.records.reports import period_end
+from bot.records.reports import parse_month, period_end
 
 __all__ = ["DOCUMENTS", "MonthRecords", "excel", "load_month", "parse_month", "word_documents"]
 
@@ -68,15 +68,6 @@ MONTHLY_COLUMNS = (
     "更正原因",
     "更正内容",
 )
-
-
-def parse_month(text: str) -> date | None:
-    """`YYYY-MM` as the first day of that month, or None."""
-    try:
-        year, month = (int(p) for p in text.strip().split("-"))
-        return date(year, month, 1)
-    except ValueError:
-        return None
 
 
 @dataclass(frozen=True, slots=True)

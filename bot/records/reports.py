@@ -35,6 +35,7 @@ __all__ = [
     "draft_for",
     "filed_report",
     "month_start",
+    "parse_month",
     "period_end",
     "period_to_report",
     "report_text",
@@ -55,6 +56,15 @@ FIELDS = {
 def week_start(day: date) -> date:
     """The Monday of the day's week."""
     return day - timedelta(days=day.weekday())
+
+
+def parse_month(text: str) -> date | None:
+    """`YYYY-MM` as the first day of that month, or None."""
+    try:
+        year, month = (int(p) for p in text.strip().split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        return None
 
 
 def month_start(day: date) -> date:

@@ -12,7 +12,6 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.campaigns import services as svc
 from bot.campaigns import votes
-from bot.campaigns.exports import chart_pngs, workbook_bytes
 from bot.campaigns.results import raw_votes, tally
 from bot.campaigns.services import refused
 from bot.kit import Context, refuse
@@ -94,6 +93,9 @@ async def results_command(update: Update, context: Context, campaign_id: int) ->
     if results is None or chat is None:
         await refuse(update, refused("not_found"))
         return
+    # openpyxl and matplotlib load with the first export, not with every worker's start.
+    from bot.campaigns.exports import chart_pngs, workbook_bytes
+
     status = status_name(results.campaign)
     await reply(update, render("campaign_results", r=results, staff=True, status=status))
     # Drawing takes a moment per chart: off the event loop, so chatting users are not held up.

@@ -6,13 +6,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.exams import issue as exam_issue
-from bot.exams.exports import Report, build_report, pass_rate_chart, workbook_bytes
 from bot.exams.issue import OPTIONAL, TEXT_STEPS, Draft
 from bot.exams.paper import Paper, PaperError
 from bot.exams.stats import open_exams, parse_filter
@@ -33,6 +32,9 @@ from handlers.common import (
 )
 from handlers.exams.support import bank
 from knowledge.quiz import ROLES, SECTORS
+
+if TYPE_CHECKING:
+    from bot.exams.exports import Report
 
 __all__ = ["HANDLERS", "draft_text"]
 
@@ -234,6 +236,9 @@ def _report(update: Update, context: Context, action: str) -> Report | str:
     uid = user_id(update)
     if not context.bot_data.roles.is_admin(uid):
         flt = dataclasses.replace(flt, inspector_id=uid)
+    # openpyxl and matplotlib load with the first report, not with every worker's start.
+    from bot.exams.exports import build_report
+
     with db(context) as session:
         report = build_report(session, flt, bank(context), context.bot_data.settings.tz)
         audit(session, actor_id=uid, action=f"exam:{action}", detail=args_text(context))
@@ -251,6 +256,8 @@ async def exam_results(update: Update, context: Context) -> None:
         pending = open_exams(session, report.filter.inspector_id, context.now())
     text = render("exam_results", report=report, pending=pending, sector_names=SECTORS)
     await reply(update, text)
+    from bot.exams.exports import pass_rate_chart
+
     png = pass_rate_chart(report)
     if png is not None and update.effective_chat is not None:
         await update.effective_chat.send_photo(png, caption=render("exam_chart_caption"))
@@ -267,6 +274,8 @@ async def exam_export(update: Update, context: Context) -> None:
     name = f"抽考记录_{context.now().astimezone(tz):%Y%m%d_%H%M}.xlsx"
     caption = render("exam_export_caption", report=report, sector_names=SECTORS)
     if update.effective_chat is not None:
+        from bot.exams.exports import workbook_bytes
+
         data = workbook_bytes(report, tz)
         await update.effective_chat.send_document(data, filename=name, caption=caption)
 

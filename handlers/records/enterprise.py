@@ -9,7 +9,6 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.kit import Context
 from bot.records import enterprises as svc
-from bot.records.importer import COLUMNS, import_workbook, result_workbook, template
 from bot.records.models import Enterprise
 from bot.render import label, render
 from bot.users import audit
@@ -173,6 +172,9 @@ async def join(update: Update, context: Context, token: str) -> None:
 @require_inspector
 async def import_help(update: Update, context: Context) -> None:
     """/enterprise_import without a file — how to fill the sheet, and an empty one."""
+    # openpyxl loads with the first import, not with every worker's start.
+    from bot.records.importer import COLUMNS, template
+
     await reply(update, render("rec_import_help", columns="、".join(COLUMNS)))
     if update.effective_chat is not None:
         await update.effective_chat.send_document(template(), filename="企业名单模板.xlsx")
@@ -184,6 +186,8 @@ async def import_file(update: Update, context: Context) -> None:
     message = update.effective_message
     assert message is not None and message.document is not None
     data = bytes(await (await message.document.get_file()).download_as_bytearray())
+    from bot.records.importer import import_workbook, result_workbook
+
     uid = user_id(update)
     with db(context) as session:
         report = import_workbook(session, data, by=uid)

@@ -13,9 +13,8 @@ from bot.kit import Context
 from bot.records.corrections import correct
 from bot.records.coverage import coverage as coverage_of
 from bot.records.enterprises import roles_in
-from bot.records.exports import excel, load_month, parse_month, word_documents
 from bot.records.models import Enterprise
-from bot.records.reports import month_start, week_start
+from bot.records.reports import month_start, parse_month, week_start
 from bot.render import render
 from handlers.common import args_text, db, parse_int, reply, require_inspector, user_id
 from handlers.records.common import current_enterprise, now, today
@@ -38,6 +37,9 @@ async def records(update: Update, context: Context) -> None:
     if month is None or len(words) > 2:
         await reply(update, render("bad_usage", usage="/records 2027-03 [企业编号]", hint=""))
         return
+    # python-docx and openpyxl load with the first export, not with every worker's start.
+    from bot.records.exports import excel, load_month, word_documents
+
     uid = user_id(update)
     with db(context) as session:
         if len(words) == 2:

@@ -12,6 +12,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel
@@ -26,9 +27,11 @@ from bot.schema import (
     FIRST_REVISION,
     SchemaOutdated,
     _config,
+    _head_from_files,
     current_revision,
     head_revision,
     prepare,
+    stamp_head,
     upgrade,
 )
 
@@ -97,6 +100,18 @@ def test_a_database_made_before_migrations_is_upgraded_with_its_rows(
     with Session(sqlite_file) as session:
         user = session.get(User, 42)
         assert user is not None and user.display_name == "老王"
+
+
+def test_the_head_read_from_the_files_is_alembics() -> None:
+    assert _head_from_files() == ScriptDirectory.from_config(_config()).get_current_head()
+
+
+def test_stamp_head_writes_what_alembic_reads(sqlite_file: Engine) -> None:
+    stamp_head(sqlite_file)
+    stamp_head(sqlite_file)  # again: still one row
+    with sqlite_file.connect() as connection:
+        assert MigrationContext.configure(connection).get_current_revision() == head_revision()
+        assert connection.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar() == 1
 
 
 def test_postgresql_behind_the_code_is_refused_with_the_command(pg_engine: Engine) -> None:
