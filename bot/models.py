@@ -274,7 +274,7 @@ class Broadcast(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
     finished_at: datetime | None = None
-    respect_quiet_hours: bool = False
+    respect_quiet_hours: bool = True  # False: staff chose to send at night (quiet.py)
     lease_until: datetime | None = None  # the worker sending it renews this lease
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "find_occasion",
     "planned_pushes",
     "set_custom_occasion",
+    "tip_key",
     "tip_text",
 ]
 
@@ -56,6 +57,12 @@ def set_custom_occasion(
     session.add(row)
     session.commit()
     return row
+
+
+def tip_key(occasion_key: str, year: int) -> str:
+    """The broadcast key of an occasion's tip: it reaches people once a year, sent early by
+    staff or by the schedule."""
+    return f"tip:{occasion_key}:{year}"
 
 
 def tip_text(tips: Mapping[str, Tip], occasion: Occasion) -> str | None:

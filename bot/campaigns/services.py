@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, func, select
 
-from bot.broadcasts.services import create_broadcast
+from bot.broadcasts.services import audience_size, create_broadcast, find_broadcast
 from bot.campaigns.spec import BallotSpec, CampaignSpec
 from bot.kit.refusal import Refusal
 from bot.models import (
@@ -38,6 +38,7 @@ __all__ = [
     "Due",
     "Recorded",
     "announce",
+    "announce_preview",
     "apply_due",
     "close_campaign",
     "create_campaign",
@@ -47,6 +48,7 @@ __all__ = [
     "load_view",
     "open_campaign",
     "open_view",
+    "outcome_audience",
     "publish_outcome",
     "refused",
     "results_visible",
@@ -398,15 +400,38 @@ def voter_ids(session: Session, campaign_id: int) -> list[int]:
 
 
 def _existing(session: Session, key: str) -> bool:
-    return session.exec(select(Broadcast.id).where(Broadcast.key == key)).first() is not None
+    return find_broadcast(session, key) is not None
+
+
+def _announce_key(campaign_id: int) -> str:
+    return f"campaign:{campaign_id}:announce"
+
+
+def announce_preview(
+    session: Session, campaign_id: int, *, now: datetime
+) -> tuple[CampaignView, int, Broadcast | None]:
+    """Before announcing: the open campaign, how many subscribers it reaches, an earlier one."""
+    view = open_view(session, campaign_id, now)
+    earlier = find_broadcast(session, _announce_key(campaign_id))
+    return view, audience_size(session, "campaigns"), earlier
 
 
 def announce(
-    session: Session, campaign_id: int, *, text: str, admin_id: int, chat_id: int, now: datetime
+    session: Session,
+    campaign_id: int,
+    *,
+    text: str,
+    admin_id: int,
+    chat_id: int,
+    now: datetime,
+    night: bool = False,
 ) -> tuple[Broadcast, bool]:
-    """Queue the announcement to 'campaigns' subscribers once; (broadcast, already queued)."""
+    """Queue the announcement to 'campaigns' subscribers once; (broadcast, already queued).
+
+    It waits for the end of quiet hours unless staff chose to send at night.
+    """
     open_view(session, campaign_id, now)
-    key = f"campaign:{campaign_id}:announce"
+    key = _announce_key(campaign_id)
     already = _existing(session, key)
     broadcast = create_broadcast(
         session,
@@ -416,6 +441,7 @@ def announce(
         key=key,
         created_by=admin_id,
         progress_chat_id=chat_id,
+        respect_quiet_hours=not night,
     )
     return broadcast, already
 
@@ -430,6 +456,8 @@ def set_outcome(
 ) -> Campaign:
     """Store the sampling outcome to publish (a closed campaign; changeable until published)."""
     campaign = _fresh(session, campaign_id)
+    if campaign.status == "published":
+        raise _already_published(session, campaign)
     if campaign.status != "closed":
         raise _bad_state(campaign, "closed")
     campaign.outcome_text = text
@@ -439,14 +467,44 @@ def set_outcome(
     return campaign
 
 
+def _publish_key(campaign_id: int) -> str:
+    return f"campaign:{campaign_id}:publish"
+
+
+def _already_published(session: Session, campaign: Campaign) -> Refusal:
+    assert campaign.id is not None
+    sent = find_broadcast(session, _publish_key(campaign.id))
+    return refused(
+        "published",
+        campaign_id=campaign.id,
+        published_at=as_utc(campaign.published_at) if campaign.published_at else None,
+        broadcast_id=sent.id if sent else None,
+    )
+
+
+def outcome_audience(session: Session, campaign_id: int) -> int:
+    """How many chats the outcome reaches: the voters and the 'results' subscribers, once each."""
+    return audience_size(session, "results", voter_ids(session, campaign_id))
+
+
 def publish_outcome(
-    session: Session, campaign_id: int, *, text: str, admin_id: int, chat_id: int, now: datetime
+    session: Session,
+    campaign_id: int,
+    *,
+    text: str,
+    admin_id: int,
+    chat_id: int,
+    now: datetime,
+    night: bool = False,
 ) -> tuple[Campaign, Broadcast, bool]:
-    """Queue the outcome to every voter and 'results' subscribers once; mark it published."""
+    """Queue the outcome to every voter and 'results' subscribers once; mark it published.
+
+    It waits for the end of quiet hours unless staff chose to send at night.
+    """
     campaign = _fresh(session, campaign_id)
     if campaign.status not in ("closed", "published") or not campaign.outcome_text:
         raise _bad_state(campaign, "closed")
-    key = f"campaign:{campaign_id}:publish"
+    key = _publish_key(campaign_id)
     already = campaign.status == "published" or _existing(session, key)
     # The broadcast first: if we stop between the two steps, a retry still finds it by key.
     broadcast = create_broadcast(
@@ -460,6 +518,7 @@ def publish_outcome(
         progress_chat_id=chat_id,
         document_file_id=campaign.outcome_file_id,
         document_name=campaign.outcome_file_name,
+        respect_quiet_hours=not night,
     )
     _claim(session, campaign_id, "closed", "published", published_at=now)
     return _fresh(session, campaign_id), broadcast, already
