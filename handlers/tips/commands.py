@@ -9,7 +9,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.broadcasts import services as bc
-from bot.kit import Context
+from bot.kit import Context, drop_buttons
 from bot.models import as_utc
 from bot.render import label, render
 from bot.tips.subscriptions import (
@@ -191,7 +191,7 @@ async def tips_send_confirmed(update: Update, context: Context) -> None:
     if broadcast is None:
         await answer_query(update, render("stale_button"), alert=True)
         return
-    await query.edit_message_reply_markup(None)
+    await drop_buttons(update)
     if broadcast.created_by != admin or broadcast.status not in bc.ACTIVE:
         await answer_query(update, render("tips_already_sent", b=broadcast), alert=True)
         return
