@@ -22,6 +22,7 @@ from bot.campaigns.cli import run_campaign_command
 from bot.campaigns.exports import CHART_KEY, chart_pngs, workbook_bytes
 from bot.campaigns.results import pseudonym, raw_votes, tally
 from bot.campaigns.spec import BallotSpec, CampaignSpec, load_definition, load_definition_bytes
+from bot.charts import AXIS_KEY
 from bot.db import create_tables, make_engine, session_scope
 from bot.kit.refusal import Refusal
 from bot.models import (
@@ -573,11 +574,20 @@ def test_chart_and_workbook_read_back(session: Session) -> None:
     assert [name for name, _ in charts] == [
         f"campaign_{view.id}_1.png",
         f"campaign_{view.id}_2.png",
+        f"campaign_{view.id}_townships.png",
     ]
     assert chart_figures(charts[0][1]) == {
         "ballot": "食品品种",
         "labels": ["蔬菜", "猪肉", "水果", "鸡蛋"],
         "counts": [3, 2, 1, 0],
+    }
+    # Votes are whole: the axis has no 0.5 tick.
+    ticks = json.loads(Image.open(io.BytesIO(charts[0][1])).info[AXIS_KEY])["ticks"]
+    assert ticks and all(t == int(t) for t in ticks)
+    towns = chart_figures(charts[2][1])
+    assert towns["ballot"] == "镇/街道"
+    assert dict(zip(towns["labels"], towns["counts"], strict=True)) == {  # type: ignore[call-overload]
+        t.name: t.voters for t in results.townships
     }
     book = load_workbook(io.BytesIO(workbook_bytes(results, raw_votes(session, view.id), TZ)))
     assert book.sheetnames == ["1.食品品种", "2.抽样场所", "镇街分布", "其他建议", "原始投票"]

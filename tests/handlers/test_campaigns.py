@@ -330,10 +330,10 @@ async def test_admin_results_send_text_charts_and_workbook(driver: Driver) -> No
         driver, CITIZEN, await ballot(driver, CITIZEN, cid), "水果", "超市", "城关街道"
     )
     await driver.press(CITIZEN, shown, "📮 提交")
-    text, chart_food, chart_place, book = await driver.send(ADMIN, f"/results {cid}")
+    text, chart_food, chart_place, chart_towns, book = await driver.send(ADMIN, f"/results {cid}")
     assert "活动 #1 · 投票中" in (text.text or "")
     assert "城关街道：1 人（100.0%）" in (text.text or "")
-    assert "photo" in chart_food.media and "photo" in chart_place.media
+    assert all("photo" in c.media for c in (chart_food, chart_place, chart_towns))
     assert book.media["document"]["file_name"] == f"campaign_{cid}.xlsx"
 
 

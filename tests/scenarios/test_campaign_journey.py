@@ -120,7 +120,9 @@ async def test_campaign_from_file_to_published_outcome(driver: Driver, engine: E
     assert late.text == "活动已结束"
 
     # /results: text, one chart per ballot and the workbook; the numbers read back.
-    summary, food_chart, place_chart, book = await driver.send(ADMIN, f"/results {cid}")
+    summary, food_chart, place_chart, town_chart, book = await driver.send(
+        ADMIN, f"/results {cid}"
+    )
     assert "投票人数：3　投票人次：3" in (summary.text or "")
     assert "1. 猪肉　2 票（66.7%）" in (summary.text or "")
     assert "东城街道：2 人（66.7%）" in (summary.text or "")
@@ -133,6 +135,11 @@ async def test_campaign_from_file_to_published_outcome(driver: Driver, engine: E
     }
     places = json.loads(Image.open(io.BytesIO(file_bytes(driver, place_chart))).info[CHART_KEY])
     assert places["counts"] == [2, 1, 0]
+    towns = json.loads(Image.open(io.BytesIO(file_bytes(driver, town_chart))).info[CHART_KEY])
+    assert dict(zip(towns["labels"], towns["counts"], strict=True)) == {
+        "城关街道": 1,
+        "东城街道": 2,
+    }
     workbook = load_workbook(io.BytesIO(file_bytes(driver, book)))
     rows = list(workbook["2.抽样场所"].iter_rows(min_row=2, max_row=4, values_only=True))
     assert rows == [(1, "农贸市场", 2, 2 / 3), (2, "超市", 1, 1 / 3), (3, "网店", 0, 0)]
