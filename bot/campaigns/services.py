@@ -55,6 +55,7 @@ __all__ = [
     "scheduled_transitions",
     "set_outcome",
     "spec_of",
+    "voted_campaigns",
     "voter_ids",
 ]
 
@@ -256,25 +257,32 @@ def list_campaigns(session: Session, limit: int = 30) -> list[tuple[Campaign, in
 
 
 def list_for_citizens(
-    session: Session, *, now: datetime, limit: int = 5
+    session: Session, *, now: datetime, user_id: int, limit: int = 5
 ) -> tuple[list[Campaign], list[Campaign]]:
-    """Open campaigns, and finished ones whose results voters may see."""
+    """Open campaigns, and finished ones whose results this user may see."""
     rows = session.exec(
         select(Campaign)
         .where(col(Campaign.status).in_(("open", "closed", "published")))
         .order_by(col(Campaign.id).desc())
     ).all()
+    voted = voted_campaigns(session, user_id)
     open_now = [c for c in rows if c.status == "open" and _in_window(c, now)]
-    finished = [c for c in rows if c not in open_now and results_visible(c)]
+    finished = [c for c in rows if c not in open_now and results_visible(c, voted=c.id in voted)]
     return open_now, finished[:limit]
 
 
-def results_visible(campaign: Campaign) -> bool:
-    """May voters see the tally now (live, after close, or never)?"""
+def voted_campaigns(session: Session, user_id: int) -> set[int]:
+    """The campaigns this user voted in (ballot or poll)."""
+    rows = session.exec(select(Vote.campaign_id).where(Vote.user_id == user_id).distinct())
+    return set(rows.all())
+
+
+def results_visible(campaign: Campaign, *, voted: bool) -> bool:
+    """May this user see the tally now? Live: anyone; after close: those who voted; never."""
     if campaign.results_visibility == "live":
         return campaign.status in ("open", "closed", "published")
     if campaign.results_visibility == "after_close":
-        return campaign.status in ("closed", "published")
+        return voted and campaign.status in ("closed", "published")
     return False
 
 

@@ -103,6 +103,6 @@ def receipt_markup(rec: svc.Recorded) -> InlineKeyboardMarkup | None:
     """修改我的选择, and 查看结果 when the campaign shows results to voters now."""
     campaign = rec.view.campaign
     rows = [[button(label("vote_change"), f"vote:p:{campaign.id}:0")]]
-    if svc.results_visible(campaign):
+    if svc.results_visible(campaign, voted=True):  # the receipt of their own vote
         rows.append([button(label("vote_show_results"), f"vote:r:{campaign.id}")])
     return keyboard(rows)

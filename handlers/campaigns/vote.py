@@ -157,7 +157,9 @@ async def list_open(update: Update, context: Context) -> None:
     """/vote and the menu button: open campaigns; in a group the buttons open a private chat."""
     private = is_private(update)
     with db(context) as session:
-        open_now, finished = svc.list_for_citizens(session, now=context.now())
+        open_now, finished = svc.list_for_citizens(
+            session, now=context.now(), user_id=sender(update)
+        )
     finished = finished if private else []
     rows = [[_open_button(context, c, private)] for c in open_now]
     rows += [
@@ -171,9 +173,12 @@ async def show_results(update: Update, context: Context) -> None:
     cid = callback_number(update, 2)
     with db(context) as session:
         campaign = session.get(Campaign, cid)
-        results = tally(session, cid) if campaign and svc.results_visible(campaign) else None
+        voted = cid in svc.voted_campaigns(session, sender(update))
+        visible = campaign is not None and svc.results_visible(campaign, voted=voted)
+        for_voters = campaign is not None and svc.results_visible(campaign, voted=True)
+        results = tally(session, cid) if visible else None
     if results is None:
-        await refuse(update, refused("hidden"))
+        await refuse(update, refused("voters_only" if for_voters else "hidden"))
         return
     await answer_query(update)
     await reply(update, render("campaign_results", r=results, staff=False, status=""))

@@ -728,6 +728,7 @@ def test_cli_create_list_export(tmp_path: Path, capsys: pytest.CaptureFixture[st
     written = capsys.readouterr().out.split()
     assert [Path(p).name for p in written] == [
         *(f"campaign_1_{i}.png" for i in range(1, 5)),
+        "campaign_1_townships.png",
         "campaign_1.xlsx",
     ]
     assert run("export", "7") == 1

@@ -359,3 +359,22 @@ async def test_startup_applies_missed_transitions_and_schedules_the_rest(
     await job.run(driver.application)
     with Session(engine) as session:
         assert session.get(Campaign, 2).status == "open"  # type: ignore[union-attr]
+
+
+async def test_results_after_close_are_for_voters_only(driver: Driver) -> None:
+    Clock(driver)
+    cid = await create_open(driver, CAMPAIGN_YAML.format(rule="campaign", results="after_close"))
+    shown = await tick(
+        driver, CITIZEN, await ballot(driver, CITIZEN, cid), "水果", "超市", "城关街道"
+    )
+    await driver.press(CITIZEN, shown, "📮 提交")
+    await driver.send(ADMIN, f"/campaign_close {cid}")
+    [voter_list] = await driver.send(CITIZEN, "/vote")
+    assert voter_list.buttons == [["📊 春季你点我检"]]
+    [results] = await driver.press(CITIZEN, voter_list, "📊 春季你点我检")
+    assert "1. 水果　1 票（100.0%）" in (results.text or "")
+    # Someone who never voted sees no results button, and a forged one is refused.
+    [other_list] = await driver.send(OTHER, "/vote")
+    assert other_list.buttons == []
+    assert await driver.press_data(OTHER, other_list, f"vote:r:{cid}") == []
+    assert driver.last_answer() == "这个活动的结果只向参加了投票的人公开"
