@@ -181,6 +181,10 @@ def _flag(value: object) -> bool:
     return value
 
 
+# The shape only: a fixed date would soon be in the past, and prompts compute theirs from today.
+_FORMAT_EXAMPLE = "YYYY-MM-DD HH:MM"
+
+
 def parse_local_time(value: object, tz: ZoneInfo, *, end: bool = False) -> datetime | None:
     """A local time (Asia/Shanghai) as UTC; a bare date means 00:00, or 24:00 when end=True."""
     if value is None or value == "":
@@ -202,7 +206,7 @@ def parse_local_time(value: object, tz: ZoneInfo, *, end: bool = False) -> datet
                 return _day_edge(datetime.strptime(text, fmt).date(), tz, end)
             except ValueError:
                 continue
-    raise FieldError(f"时间格式应为 2025-09-01 08:00（现为 {value!r}）")
+    raise FieldError(f"时间应写成 {_FORMAT_EXAMPLE}（年-月-日 时:分），现为 {value!r}")
 
 
 def _day_edge(day: date, tz: ZoneInfo, end: bool) -> datetime:

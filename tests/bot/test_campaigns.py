@@ -167,7 +167,7 @@ def test_bad_file_names_every_field_and_line() -> None:
         ),
         (
             "title: t\nballots: [{title: a, options: [x, y]}]\nends_at: next week\n",
-            "x.yaml:3: ends_at：时间格式应为 2025-09-01 08:00（现为 'next week'）",
+            "x.yaml:3: ends_at：时间应写成 YYYY-MM-DD HH:MM（年-月-日 时:分），现为 'next week'",
         ),
     ],
     ids=[

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import functools
+from datetime import datetime
+
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -9,6 +12,7 @@ from bot.sandbox.driver import Driver
 from tests.campaign_support import (
     CAMPAIGN_YAML,
     POLL_YAML,
+    T0,
     Clock,
     ballot,
     create_open,
@@ -20,6 +24,13 @@ from tests.campaign_support import (
 from tests.conftest import ADMIN
 
 CITIZEN, OTHER = 20001, 20002
+
+
+async def answer_prompt(driver: Driver, text: str) -> str:
+    """The admin replies to the latest /campaign_new prompt; returns the bot's next text."""
+    driver.user(ADMIN).send(text, reply_to=driver.last(ADMIN).message_id)
+    await driver.settle()
+    return driver.last(ADMIN).text or ""
 
 
 def campaign_jobs(driver: Driver) -> list[str]:
@@ -263,13 +274,7 @@ async def test_bad_yaml_document_gets_field_and_line(driver: Driver, engine: Eng
 
 async def test_campaign_new_step_by_step(driver: Driver, engine: Engine) -> None:
     Clock(driver)
-    user = driver.user(ADMIN)
-
-    async def answer(text: str) -> str:
-        user.send(text, reply_to=driver.last(ADMIN).message_id)
-        await driver.settle()
-        return driver.last(ADMIN).text or ""
-
+    answer = functools.partial(answer_prompt, driver)
     [first] = await driver.send(ADMIN, "/campaign_new")
     assert (first.text or "").startswith("【新建活动】第 1 步")
     assert "说明" in await answer("夏季你点我检")
@@ -378,3 +383,41 @@ async def test_results_after_close_are_for_voters_only(driver: Driver) -> None:
     assert other_list.buttons == []
     assert await driver.press_data(OTHER, other_list, f"vote:r:{cid}") == []
     assert driver.last_answer() == "这个活动的结果只向参加了投票的人公开"
+
+
+@pytest.mark.parametrize(
+    ("today", "title", "window"),
+    [
+        (T0, "2027年春季你点我检", "2027-03-02 08:00 至 2027-03-21 20:00"),
+        (
+            T0.replace(month=12, day=31),
+            "2027年冬季你点我检",
+            "2028-01-01 08:00 至 2028-01-20 20:00",
+        ),
+    ],
+)
+async def test_campaign_new_examples_are_from_today_and_can_be_copied(
+    driver: Driver, engine: Engine, today: datetime, title: str, window: str
+) -> None:
+    Clock(driver, today)
+    answer = functools.partial(answer_prompt, driver)
+    [first] = await driver.send(ADMIN, "/campaign_new")
+    assert f"例如“{title}”" in (first.text or "")
+    await answer(title)  # the example, copied
+    await answer("-")
+    await answer("食品品种")
+    await answer("猪肉、蔬菜")
+    await answer("1")
+    await driver.press(ADMIN, driver.last(ADMIN), "✅ 问题已齐")
+    await answer("-")
+    await driver.press(ADMIN, driver.last(ADMIN), "每人一次（结束前可改）")
+    await driver.press(ADMIN, driver.last(ADMIN), "结束后可看")
+    prompt = driver.last(ADMIN)
+    await driver.press(ADMIN, prompt, "不允许")
+    prompt_text = driver.last(ADMIN).text or ""
+    assert window in prompt_text and f"- 至 {window.split(' 至 ')[1]}" in prompt_text
+    confirm = await answer(window)  # copied too
+    assert confirm.startswith("【新建活动】请确认下面的活动")
+    await driver.press(ADMIN, driver.last(ADMIN), "💾 保存草稿")
+    with Session(engine) as session:
+        assert session.exec(select(Campaign.title)).one() == title
