@@ -167,6 +167,7 @@ class Ballot(SQLModel, table=True):
     position: int
     title: str
     max_choices: int = 1
+    optional: bool = False  # may be submitted with nothing chosen ("都不选/不适用")
 
 
 class BallotOption(SQLModel, table=True):

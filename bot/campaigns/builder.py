@@ -50,6 +50,7 @@ SKIP = "-"
 CANCEL_WORDS = frozenset({"取消", "/cancel"})
 # Steps answered with a button, and the values each accepts.
 CHOICES: dict[str, tuple[str, ...]] = {
+    "optional": ("no", "yes"),
     "more": ("yes", "no"),
     "vote_rule": VOTE_RULES,
     "results": RESULTS_VISIBILITY,
@@ -163,7 +164,7 @@ def _apply_text(step: str, text: str, data: dict[str, Any], now: datetime, tz: Z
         return "max_choices"
     if step == "max_choices":
         ballots[-1]["max_choices"] = check_max_choices(text, len(ballots[-1]["options"]))
-        return "more"
+        return "optional"
     if step == "townships":
         data["townships"] = [] if text == SKIP else list(check_townships(text))
         return "vote_rule"
@@ -195,6 +196,7 @@ def answer_choice(session: Session, *, admin_id: int, step: str, value: str) -> 
         raise refused("stale")
     data: dict[str, Any] = json.loads(draft.data)
     following = {
+        "optional": "more",
         "more": "ballot_title" if value == "yes" else "townships",
         "vote_rule": "results",
         "results": "suggestions",
@@ -202,7 +204,9 @@ def answer_choice(session: Session, *, admin_id: int, step: str, value: str) -> 
     }
     if step == "more" and value == "yes" and len(data["ballots"]) >= MAX_BALLOTS:
         return Step(step, data, f"问题已达上限（{MAX_BALLOTS} 个）")
-    if step in ("vote_rule", "results"):
+    if step == "optional":
+        data["ballots"][-1]["optional"] = value == "yes"
+    elif step in ("vote_rule", "results"):
         data[step] = value
     elif step == "suggestions":
         data[step] = value == "yes"

@@ -92,6 +92,7 @@ class BallotView:
     title: str
     max_choices: int
     options: tuple[Choice, ...]
+    optional: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +173,7 @@ def _load_ballots(session: Session, campaign_id: int) -> tuple[BallotView, ...]:
             b.title,
             b.max_choices,
             tuple(Choice(o.id or 0, o.label) for o in options if o.ballot_id == b.id),
+            b.optional,
         )
         for b in ballots
     )
@@ -201,7 +203,7 @@ def spec_of(view: CampaignView) -> CampaignSpec:
         title=c.title,
         description=c.description,
         ballots=tuple(
-            BallotSpec(b.title, tuple(o.label for o in b.options), b.max_choices)
+            BallotSpec(b.title, tuple(o.label for o in b.options), b.max_choices, b.optional)
             for b in view.ballots
         ),
         townships=tuple(view.townships),
@@ -234,6 +236,7 @@ def create_campaign(session: Session, spec: CampaignSpec, *, created_by: int) ->
             position=position,
             title=item.title,
             max_choices=item.max_choices,
+            optional=item.optional,
         )
         session.add(ballot)
         session.flush()

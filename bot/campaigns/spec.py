@@ -57,7 +57,7 @@ KEYS = frozenset(
         "suggestions",
     }
 )
-BALLOT_KEYS = frozenset({"title", "options", "max_choices"})
+BALLOT_KEYS = frozenset({"title", "options", "max_choices", "optional"})
 _TIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%dT%H:%M")
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d")
 
@@ -73,6 +73,7 @@ class BallotSpec:
     title: str
     options: tuple[str, ...]
     max_choices: int = 1
+    optional: bool = False  # may be left unanswered ("都不选/不适用")
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,11 +310,13 @@ def _ballots(raw: object, checker: _Checker) -> list[BallotSpec]:
 
 def _ballot(item: object, where: tuple[object, ...], checker: _Checker) -> BallotSpec | None:
     if not isinstance(item, Mapping):
-        checker.fail(where, "应为 title / options / max_choices")
+        checker.fail(where, "应为 title / options / max_choices / optional")
         return None
     for key in item:
         if key != LINE_KEY and key not in BALLOT_KEYS:
-            checker.fail((*where, str(key)), "未知字段（可用：title, options, max_choices）")
+            checker.fail(
+                (*where, str(key)), "未知字段（可用：title, options, max_choices, optional）"
+            )
     title = checker.check((*where, "title"), lambda: check_ballot_title(item.get("title")))
     options = checker.check((*where, "options"), lambda: check_options(item.get("options")))
     if options is None:
@@ -322,9 +325,10 @@ def _ballot(item: object, where: tuple[object, ...], checker: _Checker) -> Ballo
         (*where, "max_choices"),
         lambda: check_max_choices(item.get("max_choices", 1), len(options)),
     )
-    if title is None or most is None:
+    optional = checker.check((*where, "optional"), lambda: _flag(item.get("optional", False)))
+    if title is None or most is None or optional is None:
         return None
-    return BallotSpec(title, options, most)
+    return BallotSpec(title, options, most, optional)
 
 
 def _key_lines(text: str) -> dict[tuple[object, ...], int]:

@@ -80,6 +80,20 @@ async def toggle_option(update: Update, context: Context) -> None:
         await _draw(update, state, page_of(state, oid))
 
 
+async def choose_none(update: Update, context: Context) -> None:
+    """vote:n:<campaign>:<ballot> — 都不选/不适用 on an optional question."""
+    cid, bid = callback_number(update, 2), callback_number(update, 3)
+    done = await _on_ballot(
+        update,
+        context,
+        lambda s, uid, at, tz: votes.choose_none(
+            s, cid, user_id=uid, ballot_id=bid, now=at, tz=tz
+        ),
+    )
+    if done is not None:
+        await _draw(update, *done)
+
+
 async def show_page(update: Update, context: Context) -> None:
     """vote:p:<campaign>:<page> — another question of the ballot (or back from the receipt)."""
     cid, page = callback_number(update, 2), callback_number(update, 3)
@@ -269,6 +283,7 @@ HANDLERS: list[BaseHandler[Update, Context, Any]] = [
     CommandHandler("vote", list_open),
     CallbackQueryHandler(open_from_list, pattern=r"^vote:o:\d+$"),
     CallbackQueryHandler(toggle_option, pattern=r"^vote:t:\d+:\d+$"),
+    CallbackQueryHandler(choose_none, pattern=r"^vote:n:\d+:\d+$"),
     CallbackQueryHandler(show_page, pattern=r"^vote:p:\d+:\d+$"),
     CallbackQueryHandler(pick_township, pattern=r"^vote:w:\d+:\d+$"),
     CallbackQueryHandler(submit_vote, pattern=r"^vote:s:\d+$"),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import json
 import threading
@@ -137,7 +138,7 @@ def test_bad_file_names_every_field_and_line() -> None:
     assert caught.value.problems == [
         "spring.yaml:1: title：标题不能为空",
         "spring.yaml:4: ballots[1].options：选项应有 2-30 个（现有 1 个）",
-        "spring.yaml:7: ballots[2].colour：未知字段（可用：title, options, max_choices）",
+        "spring.yaml:7: ballots[2].colour：未知字段（可用：title, options, max_choices, optional）",
         "spring.yaml:6: ballots[2].options：选项重复：超市",
         "spring.yaml:10: ballots[3].max_choices：最多可选数应在 1 到 2 之间（现为 3）",
         "spring.yaml:14: townships：镇/街道应有 2-40 个（现有 1 个）",
@@ -222,14 +223,22 @@ def test_vote_is_recorded_and_replaced_on_change(session: Session) -> None:
     }
 
 
-def test_reopening_shows_what_is_recorded_not_unsubmitted_toggles(session: Session) -> None:
+def test_reopening_keeps_unsubmitted_toggles(session: Session) -> None:
     view = opened(session)
     recorded = vote(session, view, 1, ["猪肉", "超市"])
     votes.toggle(session, view.id, user_id=1, option_id=option(view, "鸡蛋"), now=T0)
-    state = votes.open_ballot(session, view.id, user_id=1, now=T0)
-    assert state.selected == recorded.option_ids
+    state = votes.open_ballot(session, view.id, user_id=1, now=T0 + timedelta(hours=3))
+    assert state.selected == (*recorded.option_ids, option(view, "鸡蛋"))  # not lost
     assert state.township == "城关街道"
-    assert state.recorded is not None
+    assert state.recorded is not None and state.recorded.id == recorded.vote.id
+
+
+def test_per_day_ballot_starts_from_todays_vote_the_next_day(session: Session) -> None:
+    view = opened(session, vote_rule="daily")
+    vote(session, view, 1, ["猪肉", "超市"])
+    votes.toggle(session, view.id, user_id=1, option_id=option(view, "鸡蛋"), now=T0)
+    state = votes.open_ballot(session, view.id, user_id=1, now=T0 + timedelta(days=1))
+    assert (state.selected, state.township, state.recorded) == ((), None, None)
 
 
 def test_single_choice_ballot_swaps_and_full_ballot_refuses(session: Session) -> None:
@@ -647,9 +656,12 @@ def test_builder_walks_every_step_and_creates_the_same_campaign(session: Session
     assert (bad.name, bad.error) == ("options", "选项应有 2-30 个（现有 1 个）")
     assert typed("猪肉、蔬菜\n水果，鸡蛋", 5).name == "max_choices"
     assert typed("9", 6).error == "最多可选数应在 1 到 4 之间（现为 9）"
-    assert typed("2", 7).name == "more"
+    assert typed("2", 7).name == "optional"
     with pytest.raises(Refusal):  # a typed answer where a button is expected
         typed("是", 8)
+    assert builder.answer_choice(session, admin_id=ADMIN, step="optional", value="no").name == (
+        "more"
+    )
     assert (
         builder.answer_choice(session, admin_id=ADMIN, step="more", value="yes").name
         == "ballot_title"
@@ -657,6 +669,7 @@ def test_builder_walks_every_step_and_creates_the_same_campaign(session: Session
     typed("抽样场所", 9)
     typed("超市 ; 农贸市场 ; 网店", 10)
     typed("1", 11)
+    builder.answer_choice(session, admin_id=ADMIN, step="optional", value="yes")
     with pytest.raises(Refusal):  # a button of another step
         builder.answer_choice(session, admin_id=ADMIN, step="results", value="live")
     assert (
@@ -679,7 +692,10 @@ def test_builder_walks_every_step_and_creates_the_same_campaign(session: Session
     campaign = builder.save(session, admin_id=ADMIN, now=T0, tz=TZ)
     view = svc.load_view(session, campaign.id)  # type: ignore[arg-type]
     assert view is not None
-    assert svc.spec_of(view) == make_spec(ends_at=datetime(2027, 3, 20, 12, 0, tzinfo=UTC))
+    expected = make_spec(ends_at=datetime(2027, 3, 20, 12, 0, tzinfo=UTC))
+    food, place = expected.ballots
+    optional_place = dataclasses.replace(place, optional=True)  # 抽样场所 may be left out
+    assert svc.spec_of(view) == dataclasses.replace(expected, ballots=(food, optional_place))
     with pytest.raises(Refusal):  # the conversation is over
         builder.save(session, admin_id=ADMIN, now=T0, tz=TZ)
 

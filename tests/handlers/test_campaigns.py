@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.models import Ballot, BallotOption, Campaign, CampaignDraft, Vote
+from bot.models import Ballot, BallotOption, Campaign, CampaignDraft, Vote, VoteChoice
 from bot.sandbox.driver import Driver
 from tests.campaign_support import (
     CAMPAIGN_YAML,
@@ -285,7 +285,9 @@ async def test_campaign_new_step_by_step(driver: Driver, engine: Engine) -> None
         "“食品品种”的选项：每行一个，或用顿号、逗号隔开（2-30 个，每个不超过 30 字）。"
     )
     assert "最多可选几项" in await answer("猪肉、蔬菜、冷饮")
-    assert "还要再加一个吗" in await answer("2")
+    assert "是必答题吗" in await answer("2")
+    await driver.press(ADMIN, driver.last(ADMIN), "必答")
+    assert "还要再加一个吗" in (driver.last(ADMIN).text or "")
     more = driver.last(ADMIN)
     assert more.buttons == [["➕ 再加一个问题", "✅ 问题已齐"]]
     await driver.press(ADMIN, more, "✅ 问题已齐")
@@ -408,6 +410,7 @@ async def test_campaign_new_examples_are_from_today_and_can_be_copied(
     await answer("食品品种")
     await answer("猪肉、蔬菜")
     await answer("1")
+    await driver.press(ADMIN, driver.last(ADMIN), "必答")
     await driver.press(ADMIN, driver.last(ADMIN), "✅ 问题已齐")
     await answer("-")
     await driver.press(ADMIN, driver.last(ADMIN), "每人一次（结束前可改）")
@@ -421,3 +424,45 @@ async def test_campaign_new_examples_are_from_today_and_can_be_copied(
     await driver.press(ADMIN, driver.last(ADMIN), "💾 保存草稿")
     with Session(engine) as session:
         assert session.exec(select(Campaign.title)).one() == title
+
+
+OPTIONAL_YAML = CAMPAIGN_YAML.format(rule="campaign", results="live").replace(
+    "    options: [超市, 农贸市场, 网店]\n",
+    "    options: [超市, 农贸市场, 网店]\n    optional: true\n",
+)
+
+
+async def test_ballot_says_one_submit_keeps_ticks_and_lets_optional_be_skipped(
+    driver: Driver, engine: Engine
+) -> None:
+    Clock(driver)
+    cid = await create_open(driver, OPTIONAL_YAML)
+    shown = await ballot(driver, CITIZEN, cid)
+    assert "3 道题都选好后，点一次“提交”，提交后才算数。" in (shown.text or "")
+    assert "每题选好后" not in (shown.text or "")
+    shown = await tick(driver, CITIZEN, shown, "猪肉", "超市")
+    # The voter leaves and opens the ballot again: the unsubmitted ticks are still there.
+    [listing] = await driver.send(CITIZEN, "/vote")
+    [again] = await driver.press(CITIZEN, listing, "🗳 春季你点我检")
+    assert "• 食品品种：猪肉" in (again.text or "") and "• 抽样场所：超市" in (again.text or "")
+    # 抽样场所 is optional: its page offers 都不选/不适用, which clears its ticks.
+    await driver.press(CITIZEN, again, "下一题 ➡️")
+    page = current(driver, again)
+    assert "（最多选 1 项，可不选）" in (page.text or "")
+    assert ["都不选/不适用"] in page.buttons
+    await driver.press(CITIZEN, page, "都不选/不适用")
+    page = current(driver, again)
+    assert ["✅ 都不选/不适用"] in page.buttons and "✅ 超市" not in str(page.buttons)
+    page = await tick(driver, CITIZEN, page, "城关街道")
+    await driver.press(CITIZEN, page, "📮 提交")
+    assert driver.last_answer() == "✅ 已提交"
+    with Session(engine) as session:
+        [stored] = session.exec(select(Vote)).all()
+        labels = session.exec(
+            select(BallotOption.label).join(VoteChoice).where(VoteChoice.vote_id == stored.id)
+        ).all()
+    assert labels == ["猪肉"]
+    # The required question still is: with 食品品种 empty, 提交 is refused.
+    other = await tick(driver, OTHER, await ballot(driver, OTHER, cid), "城关街道")
+    await driver.press(OTHER, other, "📮 提交")
+    assert driver.last_answer() == "“食品品种”还没有选，请每题至少选一项"

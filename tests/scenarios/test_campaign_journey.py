@@ -199,6 +199,7 @@ async def test_campaign_built_in_chat_with_the_per_day_rule(
     for answer in ("夜市你点我检", "-", "小吃", "烧烤、臭豆腐、凉皮", "1"):
         user.send(answer, reply_to=driver.last(ADMIN).message_id)
         await driver.settle()
+    await driver.press(ADMIN, driver.last(ADMIN), "必答")
     await driver.press(ADMIN, driver.last(ADMIN), "✅ 问题已齐")
     user.send("-", reply_to=driver.last(ADMIN).message_id)
     await driver.settle()
