@@ -36,11 +36,33 @@ def _settings() -> Settings:
         raise SettingsError("配置有误：\n" + "\n".join(lines)) from exc
 
 
-def _logging(settings: Settings | None = None, *, quiet: bool = False) -> None:
+_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class _NoTraceback(logging.Formatter):
+    """Terminal lines without tracebacks: a failure ends with our Chinese message instead.
+
+    `--debug` shows them, and LOG_FILE keeps them whatever the terminal shows.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record's line, its traceback left out."""
+        if record.exc_info or record.exc_text or record.stack_info:
+            plain = {**record.__dict__, "exc_info": None, "exc_text": None, "stack_info": None}
+            record = logging.makeLogRecord(plain)
+        return super().format(record)
+
+
+def _logging(settings: Settings | None = None, *, quiet: bool = False, debug: bool = True) -> None:
     level = "WARNING" if quiet else (settings.log_level if settings else "INFO")
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
-    )
+    terminal = logging.StreamHandler()
+    terminal.setFormatter(logging.Formatter(_LOG_FORMAT) if debug else _NoTraceback(_LOG_FORMAT))
+    handlers: list[logging.Handler] = [terminal]
+    if settings is not None and settings.log_file:
+        to_file = logging.FileHandler(settings.log_file, encoding="utf-8")
+        to_file.setFormatter(logging.Formatter(_LOG_FORMAT))
+        handlers.append(to_file)
+    logging.basicConfig(level=level, handlers=handlers, force=True)
     for noisy in ("httpx", "httpcore", "apscheduler", "jieba"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -188,7 +210,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.runner import run
 
     settings = _settings()
-    _logging(settings)
+    _logging(settings, debug=args.debug)
     return run(settings, webhook=args.webhook)
 
 
@@ -279,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--webhook", action="store_true", help="webhook 模式（需 WEBHOOK_URL/SECRET）"
     )
+    run.add_argument("--debug", action="store_true", help="出错时在终端显示完整的 Python 错误堆栈")
     run.set_defaults(func=cmd_run)
 
     chat = sub.add_parser("chat", help="离线对话（无需令牌）")

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     exam_minutes: int = Field(default=30, ge=5, le=240)
     exam_pass_mark: int = Field(default=80, ge=1, le=100)
     log_level: str = "INFO"
+    # A file that keeps every log line with its full traceback (the terminal shows them only
+    # with `run --debug`).
+    log_file: str | None = None
 
     @field_validator("admin_user_ids", "inspector_user_ids", mode="before")
     @classmethod

@@ -177,6 +177,7 @@ class Ballot(SQLModel, table=True):
     position: int
     title: str
     max_choices: int = 1
+    optional: bool = False  # may be submitted with nothing chosen ("都不选/不适用")
 
 
 class BallotOption(SQLModel, table=True):
@@ -284,7 +285,7 @@ class Broadcast(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
     finished_at: datetime | None = None
-    respect_quiet_hours: bool = False
+    respect_quiet_hours: bool = True  # False: staff chose to send at night (quiet.py)
     lease_until: datetime | None = None  # the worker sending it renews this lease
 
 

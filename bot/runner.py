@@ -75,7 +75,8 @@ def run(settings: Settings, *, webhook: bool) -> int:
     except NetworkError as exc:
         print(
             f"错误：连接不上 Telegram Bot API（{settings.telegram_api_base_url}）：{exc}。"
-            "请检查网络，或 TELEGRAM_API_BASE_URL 是否正确。",
+            "请检查网络，或 TELEGRAM_API_BASE_URL 是否正确。"
+            "（加 --debug 可在终端看到详细的出错信息）",
             file=sys.stderr,
         )
         return 1

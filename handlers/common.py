@@ -11,9 +11,10 @@ from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
+from bot.broadcasts.quiet import QuietNow, quiet_now
 from bot.db import session_scope
 from bot.kit import Context, answer_query, reply
-from bot.render import render
+from bot.render import label, render
 
 __all__ = [
     "HandlerFn",
@@ -24,6 +25,8 @@ __all__ = [
     "reply",
     "require_admin",
     "require_inspector",
+    "send_choice",
+    "sent_at_night",
     "user_id",
 ]
 
@@ -109,3 +112,22 @@ def parse_int(value: str) -> int | None:
     """An int from user text, or None."""
     value = value.strip().lstrip("#")
     return int(value) if value.isdigit() and len(value) < 12 else None
+
+
+NIGHT = ":night"
+
+
+def send_choice(
+    context: Context, data: str, recipients: int, *, confirm: str = "send_now"
+) -> tuple[QuietNow | None, list[list[InlineKeyboardButton]]]:
+    """A staff send preview's notice and buttons: in quiet hours, "from 08:00" or "at night"."""
+    notice = quiet_now(context.settings, context.now(), recipients)
+    if notice is None:
+        return None, [[button(label(confirm), data)]]
+    morning = label("send_morning", at=notice.resume_at.strftime("%H:%M"))
+    return notice, [[button(morning, data)], [button(label("send_night"), data + NIGHT)]]
+
+
+def sent_at_night(data: str) -> bool:
+    """True when staff pressed "立即发送（夜间）" (callback data ending in :night)."""
+    return data.endswith(NIGHT)

@@ -9,8 +9,10 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import BaseHandler, ChatMemberHandler, TypeHandler
 
 from bot.kit import Context
+from bot.models import User
 from bot.users import mark_blocked, upsert_user
 from handlers.common import db
+from handlers.staff.roles import first_seen
 
 __all__ = ["HANDLERS"]
 
@@ -21,7 +23,10 @@ async def track_user(update: Update, context: Context) -> None:
     if user is None or user.is_bot or update.my_chat_member is not None:
         return
     with db(context) as session:
+        known = session.get(User, user.id) is not None
         upsert_user(session, user_id=user.id, display_name=user.full_name, username=user.username)
+    if not known:
+        await first_seen(context, user.id)
 
 
 async def track_block(update: Update, context: Context) -> None:

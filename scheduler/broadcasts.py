@@ -12,13 +12,14 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from telegram import Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.broadcasts import services as svc
+from bot.broadcasts.quiet import in_quiet_hours
 from bot.db import session_scope
 from bot.kit import is_not_modified
 from bot.models import Broadcast
@@ -58,19 +59,6 @@ class Pacer:
     def pause(self, seconds: float) -> None:
         """No slot before now + seconds (Telegram asked us to wait)."""
         self._next = max(self._next, self.clock() + seconds)
-
-
-def in_quiet_hours(settings: Any, when: datetime) -> timedelta | None:
-    """How long until quiet hours end, or None outside them (local time)."""
-    local = when.astimezone(settings.tz)
-    start, end = settings.quiet_hours_start, settings.quiet_hours_end
-    t = local.time()
-    quiet = (start <= t or t < end) if start > end else (start <= t < end)
-    if not quiet:
-        return None
-    end_day = local.date() if t < end else local.date() + timedelta(days=1)
-    end_at = datetime.combine(end_day, end, tzinfo=settings.tz)
-    return end_at - local
 
 
 @dataclass
@@ -169,11 +157,14 @@ async def _report(app: Any, run: _Run, *, final: bool) -> None:
         status = session.get(Broadcast, broadcast.id, populate_existing=True)
     elapsed = max(now - run.started, 1e-6)
     rate = run.sent_here / elapsed
+    settings, clock = app.bot_data.settings, app.bot_data.clock()
+    held = in_quiet_hours(settings, clock) if broadcast.respect_quiet_hours else None
     text = render(
         "broadcast_progress",
         b=broadcast,
         p=figures,
         final=final,
+        held_until=(clock + held).astimezone(settings.tz) if held and not final else None,
         status=status.status if status else "cancelled",
         rate=rate,
         eta=int(figures.remaining / rate) if rate > 0 else None,
@@ -196,7 +187,10 @@ async def _report(app: Any, run: _Run, *, final: bool) -> None:
 
 
 async def _wait_for_quiet_end(app: Any, run: _Run) -> bool:
-    """Scheduled pushes never go out in quiet hours; False when the app is stopping."""
+    """Broadcasts wait for the end of quiet hours unless staff chose to send at night.
+
+    False when the app is stopping.
+    """
     settings = app.bot_data.settings
     while run.broadcast.respect_quiet_hours and (
         left := in_quiet_hours(settings, app.bot_data.clock())

@@ -19,6 +19,7 @@ from scheduler.tips_schedule import (
     decide_missed,
     ensure_schedule,
     planned_pushes,
+    tip_key,
     tip_text,
 )
 
@@ -57,7 +58,7 @@ async def send_push(app: Any, push_id: int) -> int | None:
             kind="tip",
             topic="tips",
             text=text,
-            key=f"tip:{push.occasion}:{push.year}",
+            key=tip_key(push.occasion, push.year),
             respect_quiet_hours=True,
         )
         assert broadcast.id is not None

@@ -63,6 +63,12 @@ def set_custom_occasion(
     return row
 
 
+def tip_key(occasion_key: str, year: int) -> str:
+    """The broadcast key of an occasion's tip: it reaches people once a year, sent early by
+    staff or by the schedule."""
+    return f"tip:{occasion_key}:{year}"
+
+
 def tip_text(tips: Mapping[str, Tip], occasion: Occasion) -> str | None:
     """The tip message for an occasion as subscribers get it (None when it has no tip)."""
     if occasion.custom_text:
@@ -185,12 +191,14 @@ def occasion_push_at(settings: Settings, day: date) -> datetime:
     )
 
 
-def tip_key(occasion: Occasion) -> str:
-    """The broadcast key of an occasion's tip in its year (the scheduled push uses it too)."""
-    return f"tip:{occasion.key}:{occasion.day.year}"
-
-
-def send_tip_now(session: Session, *, occasion: Occasion, text: str, admin_id: int) -> Broadcast:
+def send_tip_now(
+    session: Session,
+    *,
+    occasion: Occasion,
+    text: str,
+    admin_id: int,
+    respect_quiet_hours: bool = True,
+) -> Broadcast:
     """Queue the tip to every tips subscriber now (/tips_send, the console); audited.
 
     The scheduled push uses the same key: an occasion's tip reaches people once a year, whether
@@ -203,7 +211,8 @@ def send_tip_now(session: Session, *, occasion: Occasion, text: str, admin_id: i
         text=text,
         created_by=admin_id,
         progress_chat_id=admin_id,
-        key=tip_key(occasion),
+        key=tip_key(occasion.key, occasion.day.year),
+        respect_quiet_hours=respect_quiet_hours,
     )
     audit(
         session,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import datetime
+from datetime import datetime, time
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
@@ -45,11 +45,17 @@ def restore_logging() -> Iterator[None]:
 
 
 def make_settings(**overrides: object) -> Settings:
-    """Settings for tests: in-memory SQLite, one admin, one inspector, no .env."""
+    """Settings for tests: in-memory SQLite, one admin, one inspector, no .env.
+
+    No quiet hours (00:00-00:00), so a broadcast goes out whatever the real time of day;
+    quiet-hour tests set the window and move the bot's clock into it.
+    """
     values: dict[str, object] = {
         "database_url": "sqlite://",
         "admin_user_ids": [ADMIN],
         "inspector_user_ids": [INSPECTOR],
+        "quiet_hours_start": time(0, 0),
+        "quiet_hours_end": time(0, 0),
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

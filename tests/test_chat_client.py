@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import subprocess
@@ -9,6 +10,14 @@ import sys
 from pathlib import Path
 
 import httpx
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot.chat_client import ChatClient
+from bot.models import Vote
+from bot.sandbox.driver import Driver
+from tests.campaign_support import POLL_YAML, Clock, create_open
+from tests.conftest import ADMIN
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,7 +44,7 @@ def test_greets_asks_business_type_and_shows_the_menu(tmp_path: Path) -> None:
     assert "您好！我是食安助手" in out
     assert "[1] 餐饮服务   [2] 食品销售" in out
     assert "已记下：您的经营类型是餐饮服务" in out
-    assert "（上一条消息的按钮已收起）" in out  # the edit is shown as an update
+    assert "（第 1 条消息的按钮已收起）" in out  # the edit is shown as an update
     assert "主菜单（经营类型：餐饮服务）" in out
     assert "[1] ❓ 政策问答   [2] 📚 按主题浏览" in out
     assert out.rstrip().endswith("再见！")
@@ -96,3 +105,77 @@ def test_the_console_is_served_beside_the_chat_with_a_sign_in_link(tmp_path: Pat
             process.wait()
     assert process.returncode == 0
     assert f"{base}/login/" in out  # /console works for the sandbox admin too
+
+
+# --- in process: the client on the test driver ------------------------------------------------
+
+
+def client_for(driver: Driver, user_id: int) -> tuple[ChatClient, io.StringIO]:
+    out = io.StringIO()
+    return ChatClient(driver, user_id, out=out), out
+
+
+def printed_since(out: io.StringIO, mark: int) -> str:
+    return out.getvalue()[mark:]
+
+
+async def test_link_buttons_answers_old_buttons_and_text_links(driver: Driver) -> None:
+    Clock(driver)
+    cid = await create_open(driver)
+    client, out = client_for(driver, ADMIN)
+    client.show_updates()
+    await client.handle(f"/campaign_card {cid}")
+    card = max(client.numbers)
+    assert "[1] 🗳 去投票🔗" in out.getvalue()
+    # A link to this bot with ?start= is followed as a deep link: the ballot opens.
+    mark = len(out.getvalue())
+    await client.handle("1")
+    shown = printed_since(out, mark)
+    assert (
+        f"（打开链接 https://t.me/shian_test_bot?start=vote_{cid}，即发送 /start vote_{cid}）"
+        in (shown)
+    )
+    assert "第 1/3 题　食品品种" in shown
+    ballot_number = max(client.numbers)
+    # Toasts and alerts are printed; a button of an older message can still be pressed.
+    await client.handle("1")  # 猪肉 on the ballot
+    await client.handle(f"{card}.1")  # the card again: still a link, still followed
+    mark = len(out.getvalue())
+    await client.handle(f"{ballot_number}.{ballot_submit(client, ballot_number)}")
+    assert "［弹窗］“抽样场所”还没有选，请每题至少选一项" in printed_since(out, mark)
+    # Text links show their address.
+    mark = len(out.getvalue())
+    await client.handle(f"/campaign_announce {cid}")
+    assert f"［链接］点这里参加投票 → https://t.me/shian_test_bot?start=vote_{cid}" in (
+        printed_since(out, mark)
+    )
+
+
+def ballot_submit(client: ChatClient, number: int) -> int:
+    """The position of 📮 提交 on a printed ballot."""
+    chat_id, message_id = client.numbers[number]
+    message = client.driver.emulator.message(chat_id, message_id)
+    flat = [b["text"] for row in message.inline_keyboard for b in row]
+    return flat.index("📮 提交") + 1
+
+
+async def test_native_polls_are_shown_and_answered(driver: Driver, engine: Engine) -> None:
+    Clock(driver)
+    cid = await create_open(driver, POLL_YAML)
+    client, out = client_for(driver, ADMIN)
+    await client.handle(f"/campaign_poll {cid}")
+    assert "［投票］中秋月饼抽检：您最想抽检哪种月饼？（进行中）" in out.getvalue()
+    assert "[2] 豆沙" in out.getvalue()
+    await client.handle("2")
+    assert "（已投票：第 " in out.getvalue()
+    with Session(engine) as session:
+        [vote] = session.exec(select(Vote)).all()
+    assert (vote.user_id, vote.source) == (ADMIN, "poll")
+
+
+async def test_ask_is_passed_to_the_bot_and_as_still_switches(driver: Driver) -> None:
+    client, out = client_for(driver, 10001)
+    await client.handle("/ask 健康证多久办一次")
+    assert "健康证" in out.getvalue() and "用法：/as" not in out.getvalue()
+    await client.handle("/as 10002")
+    assert "已切换为用户 10002" in out.getvalue()

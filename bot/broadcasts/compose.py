@@ -5,12 +5,11 @@ Every write of the composer is here; handlers/broadcasts/compose.py only asks an
 
 from __future__ import annotations
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot.broadcasts.services import ALL_USERS, MAX_TEXT
-from bot.models import Broadcast, User
-from bot.tips.subscriptions import TOPICS, active_subscribers
+from bot.broadcasts.services import ALL_USERS, MAX_TEXT, audience_size
+from bot.models import Broadcast
+from bot.tips.subscriptions import TOPICS
 from bot.users import audit
 
 __all__ = [
@@ -78,27 +77,28 @@ def choose_topic(
     return draft
 
 
-def queue_draft(session: Session, *, draft_id: int, admin_id: int) -> Broadcast | None:
-    """Confirmed: queue the draft for the engine, audited in the same transaction."""
+def queue_draft(
+    session: Session, *, draft_id: int, admin_id: int, night: bool = False
+) -> Broadcast | None:
+    """Confirmed: queue the draft for the engine, audited in the same transaction.
+
+    It waits for the end of quiet hours unless the admin chose to send at night.
+    """
     draft = session.get(Broadcast, draft_id)
     if draft is None or draft.status != DRAFT or draft.created_by != admin_id or not draft.topic:
         return None
     draft.status = "queued"
+    draft.respect_quiet_hours = not night
     session.add(draft)
     audit(
-        session, actor_id=admin_id, action="broadcast:start", detail=f"#{draft.id} {draft.topic}"
+        session,
+        actor_id=admin_id,
+        action="broadcast:start",
+        detail=f"#{draft.id} {draft.topic}" + (" 夜间立即发送" if night else ""),
     )
     return draft
 
 
 def audience(session: Session, draft: Broadcast) -> int | None:
-    """How many people the chosen topic reaches (None: not chosen yet).
-
-    Everyone means every user who has not blocked the bot, as the queue will pick them.
-    """
-    if not draft.topic:
-        return None
-    if draft.topic == ALL_USERS:
-        everyone = select(func.count()).select_from(User).where(col(User.blocked).is_(False))
-        return int(session.exec(everyone).one())
-    return len(active_subscribers(session, draft.topic))
+    """How many people the chosen topic reaches (None: not chosen yet)."""
+    return audience_size(session, draft.topic) if draft.topic else None

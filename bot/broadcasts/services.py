@@ -30,11 +30,13 @@ __all__ = [
     "Progress",
     "add_recipients",
     "add_subscribers",
+    "audience_size",
     "cancel_broadcast",
     "claim_broadcast",
     "claim_delivery",
     "create_broadcast",
     "failure_reasons",
+    "find_broadcast",
     "finish_broadcast",
     "lease_expired",
     "next_deliveries",
@@ -154,6 +156,26 @@ def _add_all_users(session: Session, broadcast_id: int) -> int:
     return _insert_pending(session, chosen)
 
 
+def audience_size(session: Session, topic: str | None, recipients: Iterable[int] = ()) -> int:
+    """How many chats a broadcast to the topic (and the explicit recipients) reaches now.
+
+    The same choice as the queue makes: everyone means every user who has not blocked the bot.
+    """
+    if topic == ALL_USERS:
+        query = sa_select(col(User.id)).where(col(User.blocked).is_(False))
+    else:
+        query = (
+            sa_select(col(Subscription.user_id))
+            .join(User, col(User.id) == col(Subscription.user_id))
+            .where(
+                col(Subscription.topic) == (topic or ""),
+                col(Subscription.active).is_(True),
+                col(User.blocked).is_(False),
+            )
+        )
+    return len(set(recipients) | set(session.exec(query).scalars().all()))  # type: ignore[call-overload]
+
+
 def create_broadcast(
     session: Session,
     *,
@@ -166,13 +188,15 @@ def create_broadcast(
     progress_chat_id: int | None = None,
     document_file_id: str | None = None,
     document_name: str | None = None,
-    respect_quiet_hours: bool = False,
+    respect_quiet_hours: bool = True,
 ) -> Broadcast:
-    """Queue a broadcast; with a key, a second call returns the first broadcast unchanged."""
-    if key is not None:
-        existing = session.exec(select(Broadcast).where(Broadcast.key == key)).first()
-        if existing is not None:
-            return existing
+    """Queue a broadcast; with a key, a second call returns the first broadcast unchanged.
+
+    It waits for the end of quiet hours (bot/broadcasts/quiet.py) unless respect_quiet_hours
+    is False: staff chose to send at night, or it answers the recipient's own request.
+    """
+    if key is not None and (existing := find_broadcast(session, key)) is not None:
+        return existing
     broadcast = Broadcast(
         key=key,
         kind=kind,
@@ -194,6 +218,11 @@ def create_broadcast(
     assert broadcast.id is not None
     add_recipients(session, broadcast.id, recipients)
     return broadcast
+
+
+def find_broadcast(session: Session, key: str) -> Broadcast | None:
+    """The broadcast queued under this key, if any (a tip already sent this year ...)."""
+    return session.exec(select(Broadcast).where(Broadcast.key == key)).first()
 
 
 def claim_broadcast(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,11 +34,13 @@ from knowledge.yamlfile import Problems
 __all__ = [
     "CHOICES",
     "SKIP",
+    "Examples",
     "Step",
     "answer_choice",
     "answer_text",
     "cancel",
     "draft_spec",
+    "examples",
     "save",
     "set_prompt",
     "start",
@@ -48,6 +50,7 @@ SKIP = "-"
 CANCEL_WORDS = frozenset({"取消", "/cancel"})
 # Steps answered with a button, and the values each accepts.
 CHOICES: dict[str, tuple[str, ...]] = {
+    "optional": ("no", "yes"),
     "more": ("yes", "no"),
     "vote_rule": VOTE_RULES,
     "results": RESULTS_VISIBILITY,
@@ -55,6 +58,29 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "confirm": ("save", "cancel"),
 }
 _WINDOW_SPLIT = re.compile(r"\s*(?:至|到|~|～|—)\s*")
+_SEASONS = {**dict.fromkeys((3, 4, 5), "春季"), **dict.fromkeys((6, 7, 8), "夏季"),
+            **dict.fromkeys((9, 10, 11), "秋季"), **dict.fromkeys((12, 1, 2), "冬季")}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Examples:
+    """What the prompts show as examples: taken from today, so copying one is accepted."""
+
+    title: str  # 2027年春季你点我检
+    starts: str  # tomorrow 08:00
+    ends: str  # nineteen days later, 20:00
+
+
+def examples(now: datetime, tz: ZoneInfo) -> Examples:
+    """This season's title and a voting window from tomorrow 08:00 (local time)."""
+    today = now.astimezone(tz).date()
+    start = datetime.combine(today + timedelta(days=1), time(8, 0))
+    end = datetime.combine(today + timedelta(days=20), time(20, 0))
+    return Examples(
+        title=f"{today.year}年{_SEASONS[today.month]}你点我检",
+        starts=f"{start:%Y-%m-%d %H:%M}",
+        ends=f"{end:%Y-%m-%d %H:%M}",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +137,8 @@ def _window(text: str, data: dict[str, Any], now: datetime, tz: ZoneInfo) -> Non
         return
     parts = _WINDOW_SPLIT.split(text.strip())
     if len(parts) != 2:
-        raise FieldError("请写成“开始时间 至 结束时间”，例如 2025-09-01 08:00 至 2025-09-20 20:00")
+        ex = examples(now, tz)
+        raise FieldError(f"请写成“开始时间 至 结束时间”，例如 {ex.starts} 至 {ex.ends}")
     starts = parse_local_time(None if parts[0] == SKIP else parts[0], tz)
     ends = parse_local_time(parts[1], tz, end=True)
     if ends is None or ends <= now or (starts is not None and ends <= starts):
@@ -137,7 +164,7 @@ def _apply_text(step: str, text: str, data: dict[str, Any], now: datetime, tz: Z
         return "max_choices"
     if step == "max_choices":
         ballots[-1]["max_choices"] = check_max_choices(text, len(ballots[-1]["options"]))
-        return "more"
+        return "optional"
     if step == "townships":
         data["townships"] = [] if text == SKIP else list(check_townships(text))
         return "vote_rule"
@@ -169,6 +196,7 @@ def answer_choice(session: Session, *, admin_id: int, step: str, value: str) -> 
         raise refused("stale")
     data: dict[str, Any] = json.loads(draft.data)
     following = {
+        "optional": "more",
         "more": "ballot_title" if value == "yes" else "townships",
         "vote_rule": "results",
         "results": "suggestions",
@@ -176,7 +204,9 @@ def answer_choice(session: Session, *, admin_id: int, step: str, value: str) -> 
     }
     if step == "more" and value == "yes" and len(data["ballots"]) >= MAX_BALLOTS:
         return Step(step, data, f"问题已达上限（{MAX_BALLOTS} 个）")
-    if step in ("vote_rule", "results"):
+    if step == "optional":
+        data["ballots"][-1]["optional"] = value == "yes"
+    elif step in ("vote_rule", "results"):
         data[step] = value
     elif step == "suggestions":
         data[step] = value == "yes"

@@ -5,8 +5,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import struct
-import zlib
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,7 +13,7 @@ from openpyxl import Workbook
 from sqlmodel import Session
 
 from bot.campaigns.results import RawVote, Results, raw_votes, tally
-from bot.charts import bar_chart
+from bot.charts import bar_chart, with_text
 
 __all__ = ["CHART_KEY", "chart_pngs", "export_files", "workbook_bytes"]
 
@@ -23,30 +21,31 @@ __all__ = ["CHART_KEY", "chart_pngs", "export_files", "workbook_bytes"]
 # the image can check it against the workbook.
 CHART_KEY = "shian:tally"
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
-_PNG_HEADER_END = 33  # 8-byte signature + the IHDR chunk (4 + 4 + 13 + 4)
-
-
-def _with_text(png: bytes, key: str, value: str) -> bytes:
-    data = key.encode("latin-1") + b"\0" + value.encode("latin-1")
-    chunk = struct.pack(">I", len(data)) + b"tEXt" + data
-    chunk += struct.pack(">I", zlib.crc32(b"tEXt" + data) & 0xFFFFFFFF)
-    return png[:_PNG_HEADER_END] + chunk + png[_PNG_HEADER_END:]
 
 
 def chart_pngs(results: Results) -> list[tuple[str, bytes]]:
-    """One bar chart per ballot, most chosen first: (file name, PNG bytes)."""
+    """One bar chart per ballot, most chosen first, then voters per 镇/街道: (name, PNG)."""
+    campaign = results.campaign
     charts: list[tuple[str, bytes]] = []
-    campaign_id = results.campaign.id
     for number, ballot in enumerate(results.ballots, 1):
-        labels = [row.label for row in ballot.rows]
-        counts = [row.count for row in ballot.rows]
-        title = f"{results.campaign.title}\n{ballot.title}（{results.votes} 人次投票）"
-        png = bar_chart(title, labels, [float(c) for c in counts], xlabel="票数")
-        figures = json.dumps({"ballot": ballot.title, "labels": labels, "counts": counts})
-        charts.append(
-            (f"campaign_{campaign_id}_{number}.png", _with_text(png, CHART_KEY, figures))
-        )
+        title = f"{campaign.title}\n{ballot.title}（{results.votes} 人次投票）"
+        rows = [(row.label, row.count) for row in ballot.rows]
+        charts.append((f"campaign_{campaign.id}_{number}.png", _chart(title, ballot.title, rows)))
+    if results.townships:
+        # In the campaign's order; the last row holds those who did not say.
+        title = f"{campaign.title}\n投票人所在镇/街道（{results.voters} 人）"
+        rows = [(t.name, t.voters) for t in results.townships]
+        charts.append((f"campaign_{campaign.id}_townships.png", _chart(title, "镇/街道", rows)))
     return charts
+
+
+def _chart(title: str, name: str, rows: list[tuple[str, int]]) -> bytes:
+    labels, counts = [r[0] for r in rows], [r[1] for r in rows]
+    png = bar_chart(
+        title, labels, [float(c) for c in counts], xlabel="票数" if name != "镇/街道" else "人数"
+    )
+    figures = json.dumps({"ballot": name, "labels": labels, "counts": counts})
+    return with_text(png, CHART_KEY, figures)
 
 
 def _sheet_title(number: int, title: str, used: set[str]) -> str:

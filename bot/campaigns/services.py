@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, func, select
 
-from bot.broadcasts.services import create_broadcast
+from bot.broadcasts.services import audience_size, create_broadcast, find_broadcast
 from bot.campaigns.spec import BallotSpec, CampaignSpec
 from bot.kit.refusal import Refusal
 from bot.models import (
@@ -40,6 +40,7 @@ __all__ = [
     "Due",
     "Recorded",
     "announce",
+    "announce_preview",
     "apply_due",
     "close_campaign",
     "create_campaign",
@@ -49,6 +50,7 @@ __all__ = [
     "load_view",
     "open_campaign",
     "open_view",
+    "outcome_audience",
     "publish_outcome",
     "refused",
     "results_visible",
@@ -56,6 +58,7 @@ __all__ = [
     "set_outcome",
     "spec_of",
     "update_draft_campaign",
+    "voted_campaigns",
     "voter_ids",
 ]
 
@@ -92,6 +95,7 @@ class BallotView:
     title: str
     max_choices: int
     options: tuple[Choice, ...]
+    optional: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +176,7 @@ def _load_ballots(session: Session, campaign_id: int) -> tuple[BallotView, ...]:
             b.title,
             b.max_choices,
             tuple(Choice(o.id or 0, o.label) for o in options if o.ballot_id == b.id),
+            b.optional,
         )
         for b in ballots
     )
@@ -201,7 +206,7 @@ def spec_of(view: CampaignView) -> CampaignSpec:
         title=c.title,
         description=c.description,
         ballots=tuple(
-            BallotSpec(b.title, tuple(o.label for o in b.options), b.max_choices)
+            BallotSpec(b.title, tuple(o.label for o in b.options), b.max_choices, b.optional)
             for b in view.ballots
         ),
         townships=tuple(view.townships),
@@ -245,6 +250,7 @@ def _add_ballots(session: Session, campaign_id: int, ballots: Sequence[BallotSpe
             position=position,
             title=item.title,
             max_choices=item.max_choices,
+            optional=item.optional,
         )
         session.add(ballot)
         session.flush()
@@ -294,25 +300,32 @@ def list_campaigns(session: Session, limit: int = 30) -> list[tuple[Campaign, in
 
 
 def list_for_citizens(
-    session: Session, *, now: datetime, limit: int = 5
+    session: Session, *, now: datetime, user_id: int, limit: int = 5
 ) -> tuple[list[Campaign], list[Campaign]]:
-    """Open campaigns, and finished ones whose results voters may see."""
+    """Open campaigns, and finished ones whose results this user may see."""
     rows = session.exec(
         select(Campaign)
         .where(col(Campaign.status).in_(("open", "closed", "published")))
         .order_by(col(Campaign.id).desc())
     ).all()
+    voted = voted_campaigns(session, user_id)
     open_now = [c for c in rows if c.status == "open" and _in_window(c, now)]
-    finished = [c for c in rows if c not in open_now and results_visible(c)]
+    finished = [c for c in rows if c not in open_now and results_visible(c, voted=c.id in voted)]
     return open_now, finished[:limit]
 
 
-def results_visible(campaign: Campaign) -> bool:
-    """May voters see the tally now (live, after close, or never)?"""
+def voted_campaigns(session: Session, user_id: int) -> set[int]:
+    """The campaigns this user voted in (ballot or poll)."""
+    rows = session.exec(select(Vote.campaign_id).where(Vote.user_id == user_id).distinct())
+    return set(rows.all())
+
+
+def results_visible(campaign: Campaign, *, voted: bool) -> bool:
+    """May this user see the tally now? Live: anyone; after close: those who voted; never."""
     if campaign.results_visibility == "live":
         return campaign.status in ("open", "closed", "published")
     if campaign.results_visibility == "after_close":
-        return campaign.status in ("closed", "published")
+        return voted and campaign.status in ("closed", "published")
     return False
 
 
@@ -436,15 +449,38 @@ def voter_ids(session: Session, campaign_id: int) -> list[int]:
 
 
 def _existing(session: Session, key: str) -> bool:
-    return session.exec(select(Broadcast.id).where(Broadcast.key == key)).first() is not None
+    return find_broadcast(session, key) is not None
+
+
+def _announce_key(campaign_id: int) -> str:
+    return f"campaign:{campaign_id}:announce"
+
+
+def announce_preview(
+    session: Session, campaign_id: int, *, now: datetime
+) -> tuple[CampaignView, int, Broadcast | None]:
+    """Before announcing: the open campaign, how many subscribers it reaches, an earlier one."""
+    view = open_view(session, campaign_id, now)
+    earlier = find_broadcast(session, _announce_key(campaign_id))
+    return view, audience_size(session, "campaigns"), earlier
 
 
 def announce(
-    session: Session, campaign_id: int, *, text: str, admin_id: int, chat_id: int, now: datetime
+    session: Session,
+    campaign_id: int,
+    *,
+    text: str,
+    admin_id: int,
+    chat_id: int,
+    now: datetime,
+    night: bool = False,
 ) -> tuple[Broadcast, bool]:
-    """Queue the announcement to 'campaigns' subscribers once; (broadcast, already queued)."""
+    """Queue the announcement to 'campaigns' subscribers once; (broadcast, already queued).
+
+    It waits for the end of quiet hours unless staff chose to send at night.
+    """
     open_view(session, campaign_id, now)
-    key = f"campaign:{campaign_id}:announce"
+    key = _announce_key(campaign_id)
     already = _existing(session, key)
     broadcast = create_broadcast(
         session,
@@ -454,6 +490,7 @@ def announce(
         key=key,
         created_by=admin_id,
         progress_chat_id=chat_id,
+        respect_quiet_hours=not night,
     )
     return broadcast, already
 
@@ -468,6 +505,8 @@ def set_outcome(
 ) -> Campaign:
     """Store the sampling outcome to publish (a closed campaign; changeable until published)."""
     campaign = _fresh(session, campaign_id)
+    if campaign.status == "published":
+        raise _already_published(session, campaign)
     if campaign.status != "closed":
         raise _bad_state(campaign, "closed")
     campaign.outcome_text = text
@@ -477,14 +516,44 @@ def set_outcome(
     return campaign
 
 
+def _publish_key(campaign_id: int) -> str:
+    return f"campaign:{campaign_id}:publish"
+
+
+def _already_published(session: Session, campaign: Campaign) -> Refusal:
+    assert campaign.id is not None
+    sent = find_broadcast(session, _publish_key(campaign.id))
+    return refused(
+        "published",
+        campaign_id=campaign.id,
+        published_at=as_utc(campaign.published_at) if campaign.published_at else None,
+        broadcast_id=sent.id if sent else None,
+    )
+
+
+def outcome_audience(session: Session, campaign_id: int) -> int:
+    """How many chats the outcome reaches: the voters and the 'results' subscribers, once each."""
+    return audience_size(session, "results", voter_ids(session, campaign_id))
+
+
 def publish_outcome(
-    session: Session, campaign_id: int, *, text: str, admin_id: int, chat_id: int, now: datetime
+    session: Session,
+    campaign_id: int,
+    *,
+    text: str,
+    admin_id: int,
+    chat_id: int,
+    now: datetime,
+    night: bool = False,
 ) -> tuple[Campaign, Broadcast, bool]:
-    """Queue the outcome to every voter and 'results' subscribers once; mark it published."""
+    """Queue the outcome to every voter and 'results' subscribers once; mark it published.
+
+    It waits for the end of quiet hours unless staff chose to send at night.
+    """
     campaign = _fresh(session, campaign_id)
     if campaign.status not in ("closed", "published") or not campaign.outcome_text:
         raise _bad_state(campaign, "closed")
-    key = f"campaign:{campaign_id}:publish"
+    key = _publish_key(campaign_id)
     already = campaign.status == "published" or _existing(session, key)
     # The broadcast first: if we stop between the two steps, a retry still finds it by key.
     broadcast = create_broadcast(
@@ -498,6 +567,7 @@ def publish_outcome(
         progress_chat_id=chat_id,
         document_file_id=campaign.outcome_file_id,
         document_name=campaign.outcome_file_name,
+        respect_quiet_hours=not night,
     )
     _claim(session, campaign_id, "closed", "published", published_at=now)
     return _fresh(session, campaign_id), broadcast, already

@@ -57,7 +57,7 @@ KEYS = frozenset(
         "suggestions",
     }
 )
-BALLOT_KEYS = frozenset({"title", "options", "max_choices"})
+BALLOT_KEYS = frozenset({"title", "options", "max_choices", "optional"})
 _TIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%dT%H:%M")
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d")
 
@@ -73,6 +73,7 @@ class BallotSpec:
     title: str
     options: tuple[str, ...]
     max_choices: int = 1
+    optional: bool = False  # may be left unanswered ("都不选/不适用")
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +182,10 @@ def _flag(value: object) -> bool:
     return value
 
 
+# The shape only: a fixed date would soon be in the past, and prompts compute theirs from today.
+_FORMAT_EXAMPLE = "YYYY-MM-DD HH:MM"
+
+
 def parse_local_time(value: object, tz: ZoneInfo, *, end: bool = False) -> datetime | None:
     """A local time (Asia/Shanghai) as UTC; a bare date means 00:00, or 24:00 when end=True."""
     if value is None or value == "":
@@ -202,7 +207,7 @@ def parse_local_time(value: object, tz: ZoneInfo, *, end: bool = False) -> datet
                 return _day_edge(datetime.strptime(text, fmt).date(), tz, end)
             except ValueError:
                 continue
-    raise FieldError(f"时间格式应为 2025-09-01 08:00（现为 {value!r}）")
+    raise FieldError(f"时间应写成 {_FORMAT_EXAMPLE}（年-月-日 时:分），现为 {value!r}")
 
 
 def _day_edge(day: date, tz: ZoneInfo, end: bool) -> datetime:
@@ -313,11 +318,13 @@ def _ballots(raw: object, checker: _Checker) -> list[BallotSpec]:
 
 def _ballot(item: object, where: tuple[object, ...], checker: _Checker) -> BallotSpec | None:
     if not isinstance(item, Mapping):
-        checker.fail(where, "应为 title / options / max_choices")
+        checker.fail(where, "应为 title / options / max_choices / optional")
         return None
     for key in item:
         if key != LINE_KEY and key not in BALLOT_KEYS:
-            checker.fail((*where, str(key)), "未知字段（可用：title, options, max_choices）")
+            checker.fail(
+                (*where, str(key)), "未知字段（可用：title, options, max_choices, optional）"
+            )
     title = checker.check((*where, "title"), lambda: check_ballot_title(item.get("title")))
     options = checker.check((*where, "options"), lambda: check_options(item.get("options")))
     if options is None:
@@ -326,9 +333,10 @@ def _ballot(item: object, where: tuple[object, ...], checker: _Checker) -> Ballo
         (*where, "max_choices"),
         lambda: check_max_choices(item.get("max_choices", 1), len(options)),
     )
-    if title is None or most is None:
+    optional = checker.check((*where, "optional"), lambda: _flag(item.get("optional", False)))
+    if title is None or most is None or optional is None:
         return None
-    return BallotSpec(title, options, most)
+    return BallotSpec(title, options, most, optional)
 
 
 def _key_lines(text: str) -> dict[tuple[object, ...], int]:

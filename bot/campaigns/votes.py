@@ -31,12 +31,14 @@ from bot.models import (
     Vote,
     VoteChoice,
     VoteDraft,
+    as_utc,
 )
 
 __all__ = [
     "await_suggestion",
     "ballot_state",
     "campaign_polls",
+    "choose_none",
     "day_key",
     "open_ballot",
     "poll_target",
@@ -128,12 +130,15 @@ def _save_draft(session: Session, draft: VoteDraft, now: datetime) -> None:
 def open_ballot(
     session: Session, campaign_id: int, *, user_id: int, now: datetime, tz: ZoneInfo = SHANGHAI
 ) -> BallotState:
-    """Show the ballot afresh: the draft starts from what is recorded (today, per day)."""
+    """Show the ballot again: unsubmitted ticks are kept (the draft row), unless they were
+    made on an earlier voting day; otherwise it starts from what is recorded."""
     view = open_view(session, campaign_id, now)
     vote = _current(session, view, user_id, day_key(view.campaign, now, tz))
     draft = _draft(session, view, user_id, now, tz)
-    draft.option_ids = ",".join(map(str, _choices(session, vote)))
-    draft.township = vote.township if vote else None
+    today = day_key(view.campaign, now, tz)
+    if day_key(view.campaign, as_utc(draft.updated_at), tz) != today:
+        draft.option_ids = ",".join(map(str, _choices(session, vote)))
+        draft.township = vote.township if vote else None
     draft.suggest_ballot_id = draft.suggest_prompt_id = None
     _save_draft(session, draft, now)
     return BallotState(view, tuple(_ids(draft.option_ids)), draft.township, vote)
@@ -179,6 +184,28 @@ def toggle(
     return _state(session, view, draft, now, tz)
 
 
+def choose_none(
+    session: Session,
+    campaign_id: int,
+    *,
+    user_id: int,
+    ballot_id: int,
+    now: datetime,
+    tz: ZoneInfo = SHANGHAI,
+) -> tuple[BallotState, int]:
+    """都不选/不适用 on an optional question: its ticks are cleared; (state, its page)."""
+    view = open_view(session, campaign_id, now)
+    pages = [i for i, b in enumerate(view.ballots) if b.id == ballot_id and b.optional]
+    if not pages:
+        raise refused("stale")
+    ballot = view.ballots[pages[0]]
+    draft = _draft(session, view, user_id, now, tz)
+    mine = {o.id for o in ballot.options}
+    draft.option_ids = ",".join(str(o) for o in _ids(draft.option_ids) if o not in mine)
+    _save_draft(session, draft, now)
+    return _state(session, view, draft, now, tz), pages[0]
+
+
 def set_township(
     session: Session,
     campaign_id: int,
@@ -203,7 +230,7 @@ def _check_choices(view: CampaignView, option_ids: Sequence[int]) -> None:
     if len(set(option_ids)) != len(option_ids) or any(view.option(o) is None for o in option_ids):
         raise refused("stale")
     for ballot, chosen in view.chosen(option_ids):
-        if not chosen:
+        if not chosen and not ballot.optional:
             raise refused("incomplete", ballot=ballot.title)
         if len(chosen) > ballot.max_choices:
             raise refused("too_many", most=ballot.max_choices, ballot=ballot.title)

@@ -23,8 +23,15 @@ def queue_message(
     session: Session, *, key: str, kind: str, chat_id: int, text: str, actor_id: int
 ) -> Broadcast:
     """Queue one message to one chat; the same key never queues it twice."""
+    # An answer to the asker's own question: not held for quiet hours like a broadcast.
     return create_broadcast(
-        session, kind=kind, text=text, recipients=[chat_id], key=key, created_by=actor_id
+        session,
+        kind=kind,
+        text=text,
+        recipients=[chat_id],
+        key=key,
+        created_by=actor_id,
+        respect_quiet_hours=False,
     )
 
 

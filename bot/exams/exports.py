@@ -85,6 +85,7 @@ def pass_rate_chart(report: Report) -> bytes | None:
         [round(g.pass_rate * 100, 1) for g in report.sectors],
         xlabel="合格率（%）",
         value_format="{:g}%",
+        percent=True,
     )
 
 

@@ -10,7 +10,15 @@ from bot.kit.registration import (
     StartupWork,
     TextInput,
 )
-from bot.kit.replies import answer_query, edit_pressed, is_not_modified, refuse, reply, send
+from bot.kit.replies import (
+    answer_query,
+    drop_buttons,
+    edit_pressed,
+    is_not_modified,
+    refuse,
+    reply,
+    send,
+)
 
 __all__ = [
     "App",
@@ -24,6 +32,7 @@ __all__ = [
     "StartupWork",
     "TextInput",
     "answer_query",
+    "drop_buttons",
     "edit_pressed",
     "is_not_modified",
     "refusal_text",

@@ -12,6 +12,7 @@ from bot.render import split_message
 
 __all__ = [
     "answer_query",
+    "drop_buttons",
     "edit_pressed",
     "is_not_modified",
     "refuse",
@@ -78,3 +79,14 @@ async def refuse(update: Update, refusal: Refusal) -> None:
         await answer_query(update, html.unescape(text), alert=True)
     else:
         await reply(update, text)
+
+
+async def drop_buttons(update: Update) -> None:
+    """Remove the pressed message's buttons (once used); already gone (a double tap) is fine."""
+    if update.callback_query is None:
+        return
+    try:
+        await update.callback_query.edit_message_reply_markup(None)
+    except BadRequest as exc:
+        if not is_not_modified(exc):
+            raise

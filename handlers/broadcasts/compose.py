@@ -24,6 +24,8 @@ from handlers.common import (
     parse_int,
     reply,
     require_admin,
+    send_choice,
+    sent_at_night,
     user_id,
 )
 from scheduler.broadcasts import launch
@@ -80,16 +82,14 @@ async def _show_draft(update: Update, context: Context, draft: Broadcast) -> Non
         [button(label("choose_topic", name=label(f"topic_{t}")), f"bc:topic:{draft.id}:{t}")]
         for t in topics
     ]
+    quiet = None
     if draft.topic:
-        rows = [[button(label("send_now"), f"bc:go:{draft.id}")], *rows]
+        quiet, confirm = send_choice(context, f"bc:go:{draft.id}", count or 0)
+        rows = [*confirm, *rows]
+    topic_name = label(f"topic_{draft.topic}") if draft.topic else ""
     await reply(
         update,
-        render(
-            "broadcast_preview",
-            b=draft,
-            topic_name=label(f"topic_{draft.topic}") if draft.topic else "",
-            count=count or 0,
-        ),
+        render("broadcast_preview", b=draft, topic_name=topic_name, count=count or 0, quiet=quiet),
     )
     await reply(update, draft.text, keyboard(rows))
 
@@ -113,12 +113,15 @@ async def broadcast_topic(update: Update, context: Context) -> None:
 
 @require_admin
 async def broadcast_go(update: Update, context: Context) -> None:
-    """bc:go:<id> — confirmed: queue and launch."""
+    """bc:go:<id>[:night] — confirmed: queue and launch (at night only when chosen)."""
     query = update.callback_query
     assert query is not None and query.data
     with db(context) as session:
         draft = composer.queue_draft(
-            session, draft_id=parse_int(query.data.split(":")[2]) or 0, admin_id=user_id(update)
+            session,
+            draft_id=parse_int(query.data.split(":")[2]) or 0,
+            admin_id=user_id(update),
+            night=sent_at_night(query.data),
         )
     if draft is None:
         await answer_query(update, render("stale_button"), alert=True)
@@ -156,5 +159,5 @@ HANDLERS: list[BaseHandler[Update, Context, Any]] = [
     CommandHandler("broadcasts", broadcast_list),
     CommandHandler("broadcast_cancel", broadcast_cancel),
     CallbackQueryHandler(broadcast_topic, pattern=r"^bc:topic:\d+:[a-z]+$"),
-    CallbackQueryHandler(broadcast_go, pattern=r"^bc:go:\d+$"),
+    CallbackQueryHandler(broadcast_go, pattern=r"^bc:go:\d+(:night)?$"),
 ]

@@ -14,7 +14,7 @@ from bot.campaigns import services as svc
 from bot.campaigns import votes
 from bot.campaigns.results import raw_votes, tally
 from bot.campaigns.services import refused
-from bot.kit import Context, refuse
+from bot.kit import Context, drop_buttons, refuse
 from bot.models import Broadcast, Campaign
 from bot.render import label, render
 from handlers.campaigns.common import (
@@ -26,7 +26,16 @@ from handlers.campaigns.common import (
     with_campaign_id,
 )
 from handlers.campaigns.create import log_action
-from handlers.common import answer_query, button, db, keyboard, parse_int, reply, require_admin
+from handlers.common import (
+    answer_query,
+    db,
+    keyboard,
+    parse_int,
+    reply,
+    require_admin,
+    send_choice,
+    sent_at_night,
+)
 from handlers.common import user_id as sender
 from scheduler.broadcasts import launch
 from scheduler.campaigns import schedule_transitions, stop_polls
@@ -150,26 +159,53 @@ async def _started(
     await reply(update, text)
 
 
+def _announcement(context: Context, view: svc.CampaignView) -> str:
+    campaign = view.campaign
+    assert campaign.id is not None
+    link = ballot_link(context, campaign.id)
+    return render("campaign_announce", c=campaign, ends_at=local(campaign.ends_at), link=link)
+
+
 @with_campaign_id("campaign_announce")
 async def announce_command(update: Update, context: Context, campaign_id: int) -> None:
-    """/campaign_announce <id> — tell 'campaigns' subscribers, once, that voting is open."""
+    """/campaign_announce <id> — preview the announcement to 'campaigns' subscribers; confirm."""
+    done = await attempt(
+        update, context, lambda s: svc.announce_preview(s, campaign_id, now=context.now())
+    )
+    if done is None:
+        return
+    view, subscribers, earlier = done
+    quiet, rows = send_choice(
+        context, f"camp:ann:{campaign_id}", subscribers, confirm="camp_announce_confirm"
+    )
+    head = render(
+        "campaign_announce_preview",
+        c=view.campaign,
+        subscribers=subscribers,
+        earlier=earlier,
+        quiet=None if earlier else quiet,
+    )
+    await reply(update, head)
+    await reply(update, _announcement(context, view), None if earlier else keyboard(rows))
+
+
+@require_admin
+async def announce_button(update: Update, context: Context) -> None:
+    """camp:ann:<id>[:night] — tell 'campaigns' subscribers, once, that voting is open."""
+    campaign_id = callback_number(update, 2)
     chat_id = update.effective_chat.id if update.effective_chat else sender(update)
+    night = sent_at_night(update.callback_query.data or "") if update.callback_query else False
 
     def queue(session: Session) -> tuple[Campaign, tuple[Broadcast, bool]]:
         view = svc.open_view(session, campaign_id, context.now())
-        text = render(
-            "campaign_announce",
-            c=view.campaign,
-            ends_at=local(view.campaign.ends_at),
-            link=ballot_link(context, campaign_id),
-        )
         return view.campaign, svc.announce(
             session,
             campaign_id,
-            text=text,
+            text=_announcement(context, view),
             admin_id=sender(update),
             chat_id=chat_id,
             now=context.now(),
+            night=night,
         )
 
     done = await attempt(update, context, queue)
@@ -177,6 +213,8 @@ async def announce_command(update: Update, context: Context, campaign_id: int) -
         return
     log_action(context, update, "campaign:announce", campaign_id)
     launch(context.application, done[1][0].id or 0)
+    await answer_query(update)
+    await drop_buttons(update)
     await _started(update, done[0], done[1], "宣传")
 
 
@@ -201,7 +239,7 @@ async def publish_command(update: Update, context: Context) -> None:
         return
     limit = 1024 if document else 4096  # a caption, or a message
 
-    def store(session: Session) -> tuple[Campaign, int]:
+    def store(session: Session) -> tuple[Campaign, int, int]:
         campaign = session.get(Campaign, campaign_id)
         if campaign is not None and len(_outcome_text(campaign, text)) > limit:
             raise refused("outcome_long", limit=limit)
@@ -212,22 +250,26 @@ async def publish_command(update: Update, context: Context) -> None:
             file_id=document.file_id if document else None,
             file_name=document.file_name if document else None,
         )
-        return stored, len(svc.voter_ids(session, campaign_id))
+        voters = len(svc.voter_ids(session, campaign_id))
+        return stored, voters, svc.outcome_audience(session, campaign_id)
 
     done = await attempt(update, context, store)
     if done is None:
         return
-    campaign, voters = done
-    confirm = keyboard([[button(label("camp_publish_confirm"), f"camp:pub:{campaign_id}")]])
-    await reply(update, render("campaign_publish_preview", c=campaign, voters=voters))
-    await reply(update, _outcome_text(campaign), confirm)
+    campaign, voters, audience = done
+    quiet, rows = send_choice(
+        context, f"camp:pub:{campaign_id}", audience, confirm="camp_publish_confirm"
+    )
+    await reply(update, render("campaign_publish_preview", c=campaign, voters=voters, quiet=quiet))
+    await reply(update, _outcome_text(campaign), keyboard(rows))
 
 
 @require_admin
 async def publish_button(update: Update, context: Context) -> None:
-    """camp:pub:<id> — send the outcome to every voter once (a repeat is not sent again)."""
+    """camp:pub:<id>[:night] — send the outcome to every voter once (never again)."""
     campaign_id = callback_number(update, 2)
     chat_id = update.effective_chat.id if update.effective_chat else sender(update)
+    night = sent_at_night(update.callback_query.data or "") if update.callback_query else False
 
     def publish(session: Session) -> tuple[Campaign, tuple[Broadcast, bool]]:
         stored = session.get(Campaign, campaign_id)
@@ -239,6 +281,7 @@ async def publish_button(update: Update, context: Context) -> None:
             admin_id=sender(update),
             chat_id=chat_id,
             now=context.now(),
+            night=night,
         )
         return campaign, (broadcast, already)
 
@@ -248,6 +291,7 @@ async def publish_button(update: Update, context: Context) -> None:
     log_action(context, update, "campaign:publish", campaign_id)
     launch(context.application, done[1][0].id or 0)
     await answer_query(update)
+    await drop_buttons(update)
     await _started(update, done[0], done[1], "抽检结果")
 
 
@@ -263,5 +307,6 @@ HANDLERS: list[BaseHandler[Update, Context, Any]] = [
     # A document captioned /campaign_publish is the outcome's attachment, not a campaign file.
     MessageHandler(filters.Document.ALL & filters.CaptionRegex(_PUBLISH_CAPTION), publish_command),
     CallbackQueryHandler(open_button, pattern=r"^camp:open:\d+$"),
-    CallbackQueryHandler(publish_button, pattern=r"^camp:pub:\d+$"),
+    CallbackQueryHandler(publish_button, pattern=r"^camp:pub:\d+(:night)?$"),
+    CallbackQueryHandler(announce_button, pattern=r"^camp:ann:\d+(:night)?$"),
 ]

@@ -46,6 +46,7 @@ def ballot_text(state: BallotState, page: int) -> str:
         pages=page_count(view),
         ballot=view.ballots[page] if page < len(view.ballots) else None,
         summary=_summary(view, state.selected),
+        optional=any(b.optional for b in view.ballots),
         townships=view.townships,
         township=state.township,
         ends_at=local(view.campaign.ends_at),
@@ -74,6 +75,10 @@ def ballot_markup(state: BallotState, page: int) -> InlineKeyboardMarkup | None:
     if page < len(view.ballots):
         ballot = view.ballots[page]
         rows += _pairs([_option(state, o) for o in ballot.options])
+        if ballot.optional:
+            none = not any(o.id in state.selected for o in ballot.options)
+            text = label("vote_none_on" if none else "vote_none")
+            rows.append([button(text, f"vote:n:{cid}:{ballot.id}")])
         if view.campaign.allow_suggestions:
             rows.append([button(label("vote_suggest"), f"vote:x:{cid}:{ballot.id}")])
     else:
@@ -103,6 +108,6 @@ def receipt_markup(rec: svc.Recorded) -> InlineKeyboardMarkup | None:
     """修改我的选择, and 查看结果 when the campaign shows results to voters now."""
     campaign = rec.view.campaign
     rows = [[button(label("vote_change"), f"vote:p:{campaign.id}:0")]]
-    if svc.results_visible(campaign):
+    if svc.results_visible(campaign, voted=True):  # the receipt of their own vote
         rows.append([button(label("vote_show_results"), f"vote:r:{campaign.id}")])
     return keyboard(rows)

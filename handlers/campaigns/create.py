@@ -98,6 +98,7 @@ async def _prompt(update: Update, context: Context, step: builder.Step) -> None:
         step=step.name,
         error=step.error,
         ballots=step.data["ballots"],
+        ex=builder.examples(context.now(), context.bot_data.settings.tz),
     )
     if step.name in builder.CHOICES:
         if step.name == "confirm":

@@ -80,6 +80,20 @@ async def toggle_option(update: Update, context: Context) -> None:
         await _draw(update, state, page_of(state, oid))
 
 
+async def choose_none(update: Update, context: Context) -> None:
+    """vote:n:<campaign>:<ballot> — 都不选/不适用 on an optional question."""
+    cid, bid = callback_number(update, 2), callback_number(update, 3)
+    done = await _on_ballot(
+        update,
+        context,
+        lambda s, uid, at, tz: votes.choose_none(
+            s, cid, user_id=uid, ballot_id=bid, now=at, tz=tz
+        ),
+    )
+    if done is not None:
+        await _draw(update, *done)
+
+
 async def show_page(update: Update, context: Context) -> None:
     """vote:p:<campaign>:<page> — another question of the ballot (or back from the receipt)."""
     cid, page = callback_number(update, 2), callback_number(update, 3)
@@ -157,7 +171,9 @@ async def list_open(update: Update, context: Context) -> None:
     """/vote and the menu button: open campaigns; in a group the buttons open a private chat."""
     private = is_private(update)
     with db(context) as session:
-        open_now, finished = svc.list_for_citizens(session, now=context.now())
+        open_now, finished = svc.list_for_citizens(
+            session, now=context.now(), user_id=sender(update)
+        )
     finished = finished if private else []
     rows = [[_open_button(context, c, private)] for c in open_now]
     rows += [
@@ -171,9 +187,12 @@ async def show_results(update: Update, context: Context) -> None:
     cid = callback_number(update, 2)
     with db(context) as session:
         campaign = session.get(Campaign, cid)
-        results = tally(session, cid) if campaign and svc.results_visible(campaign) else None
+        voted = cid in svc.voted_campaigns(session, sender(update))
+        visible = campaign is not None and svc.results_visible(campaign, voted=voted)
+        for_voters = campaign is not None and svc.results_visible(campaign, voted=True)
+        results = tally(session, cid) if visible else None
     if results is None:
-        await refuse(update, refused("hidden"))
+        await refuse(update, refused("voters_only" if for_voters else "hidden"))
         return
     await answer_query(update)
     await reply(update, render("campaign_results", r=results, staff=False, status=""))
@@ -264,6 +283,7 @@ HANDLERS: list[BaseHandler[Update, Context, Any]] = [
     CommandHandler("vote", list_open),
     CallbackQueryHandler(open_from_list, pattern=r"^vote:o:\d+$"),
     CallbackQueryHandler(toggle_option, pattern=r"^vote:t:\d+:\d+$"),
+    CallbackQueryHandler(choose_none, pattern=r"^vote:n:\d+:\d+$"),
     CallbackQueryHandler(show_page, pattern=r"^vote:p:\d+:\d+$"),
     CallbackQueryHandler(pick_township, pattern=r"^vote:w:\d+:\d+$"),
     CallbackQueryHandler(submit_vote, pattern=r"^vote:s:\d+$"),

@@ -12,7 +12,14 @@ from bot.render import render
 from bot.staff.roles import grant_role, list_role_holders, revoke_role
 from handlers.common import args_text, db, parse_int, reply, require_admin, user_id
 
-__all__ = ["command_menu", "grant", "publish_command_menus", "revoke"]
+__all__ = [
+    "command_menu",
+    "configured_roles",
+    "first_seen",
+    "grant",
+    "publish_command_menus",
+    "revoke",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -28,22 +35,42 @@ def command_menu(bot_data: BotData, roles: set[str]) -> list[BotCommand]:
     return commands[:100]
 
 
+def configured_roles(bot_data: BotData, uid: int) -> set[str] | None:
+    """The roles the settings give this user (ADMIN_/INSPECTOR_USER_IDS); None: not staff."""
+    settings = bot_data.settings
+    if uid in settings.admin_user_ids:
+        return {"user", "inspector", "admin"}
+    if uid in settings.inspector_user_ids:
+        return {"user", "inspector"}
+    return None
+
+
+async def _set_staff_menu(app: App, uid: int, roles: set[str]) -> None:
+    try:
+        await app.bot.set_my_commands(
+            command_menu(app.bot_data, roles), scope=BotCommandScopeChat(uid)
+        )
+    except TelegramError as exc:  # staff who never opened the bot have no chat yet
+        logger.info("Staff command menu for %s not set: %s", uid, exc)
+
+
 async def publish_command_menus(app: App) -> None:
     """Start-up: everyone's command menu, and each configured staff member's own."""
     data = app.bot_data
     await app.bot.set_my_commands(command_menu(data, {"user"}), scope=BotCommandScopeDefault())
-    staff: dict[int, set[str]] = {}
-    for uid in data.settings.inspector_user_ids:
-        staff.setdefault(uid, {"user"}).add("inspector")
-    for uid in data.settings.admin_user_ids:
-        staff.setdefault(uid, {"user"}).update({"inspector", "admin"})
-    for uid, roles in staff.items():
-        try:
-            await app.bot.set_my_commands(
-                command_menu(data, roles), scope=BotCommandScopeChat(uid)
-            )
-        except TelegramError as exc:  # staff who never opened the bot have no chat yet
-            logger.info("Staff command menu for %s not set: %s", uid, exc)
+    staff = {*data.settings.inspector_user_ids, *data.settings.admin_user_ids}
+    for uid in staff:
+        await _set_staff_menu(app, uid, configured_roles(data, uid) or {"user"})
+
+
+async def first_seen(context: Context, uid: int) -> None:
+    """A user writes for the first time: staff from the settings get their menu now.
+
+    At start-up their chat did not exist yet, so Telegram refused their menu then.
+    """
+    roles = configured_roles(context.bot_data, uid)
+    if roles is not None:
+        await _set_staff_menu(context.application, uid, roles)
 
 
 async def _set_menu(context: Context, target: int, roles: set[str]) -> None:

@@ -9,7 +9,8 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.broadcasts import services as bc
-from bot.kit import Context
+from bot.kit import Context, drop_buttons
+from bot.models import as_utc
 from bot.render import label, render
 from bot.tips.subscriptions import (
     TOPICS,
@@ -27,6 +28,8 @@ from handlers.common import (
     keyboard,
     reply,
     require_admin,
+    send_choice,
+    sent_at_night,
     user_id,
 )
 from scheduler.broadcasts import launch
@@ -37,6 +40,7 @@ from scheduler.tips_schedule import (
     find_occasion,
     send_tip_now,
     set_custom_occasion,
+    tip_key,
 )
 
 __all__ = ["HANDLERS", "subscribe", "tips"]
@@ -124,20 +128,28 @@ async def _preview(update: Update, context: Context, *, confirm: bool) -> None:
     settings = context.bot_data.settings
     with db(context) as session:
         subscribers = len(active_subscribers(session, "tips"))
+        sent = bc.find_broadcast(session, tip_key(occasion.key, occasion.day.year))
     at = push_time(
         occasion.day,
         days_before=settings.tip_days_before,
         at=settings.tip_push_time,
         tz=settings.tz,
     )
+    data = f"tip:send:{occasion.key}:{occasion.day.isoformat()}"
+    quiet, rows = send_choice(context, data, subscribers)
+    confirm = confirm and sent is None  # a tip reaches people once a year
     head = render(
-        "tips_preview", occasion=occasion, push_at=at, subscribers=subscribers, confirm=confirm
-    )
-    markup = keyboard(
-        [[button(label("send_now"), f"tip:send:{occasion.key}:{occasion.day.isoformat()}")]]
+        "tips_preview",
+        occasion=occasion,
+        push_at=at,
+        subscribers=subscribers,
+        confirm=confirm,
+        sent=sent,
+        sent_at=as_utc(sent.created_at) if sent else None,
+        quiet=quiet if confirm else None,
     )
     await reply(update, head)
-    await reply(update, text, markup if confirm else None)
+    await reply(update, text, keyboard(rows) if confirm else None)
 
 
 @require_admin
@@ -154,21 +166,27 @@ async def tips_send(update: Update, context: Context) -> None:
 
 @require_admin
 async def tips_send_confirmed(update: Update, context: Context) -> None:
-    """tip:send:<key>:<date> — queue the tip to every tips subscriber now."""
+    """tip:send:<key>:<date>[:night] — queue the tip to every tips subscriber now."""
     query = update.callback_query
     assert query is not None and query.data
-    _, _, key, day = query.data.split(":")
+    _, _, key, day, *_ = query.data.split(":")
     admin = user_id(update)
     with db(context) as session:
         occasion = find_occasion(session, key, date.fromisoformat(day))
         text = render_tip(context.application, occasion) if occasion else None
         broadcast = None
         if occasion is not None and text is not None and occasion.day.isoformat() == day:
-            broadcast = send_tip_now(session, occasion=occasion, text=text, admin_id=admin)
+            broadcast = send_tip_now(
+                session,
+                occasion=occasion,
+                text=text,
+                admin_id=admin,
+                respect_quiet_hours=not sent_at_night(query.data),
+            )
     if broadcast is None:
         await answer_query(update, render("stale_button"), alert=True)
         return
-    await query.edit_message_reply_markup(None)
+    await drop_buttons(update)
     if broadcast.created_by != admin or broadcast.status not in bc.ACTIVE:
         await answer_query(update, render("tips_already_sent", b=broadcast), alert=True)
         return
@@ -225,5 +243,7 @@ HANDLERS: list[BaseHandler[Update, Context, Any]] = [
     CommandHandler("tips_send", tips_send),
     CommandHandler("occasion_set", occasion_set),
     CallbackQueryHandler(toggle, pattern=r"^sub:t:[a-z]+$"),
-    CallbackQueryHandler(tips_send_confirmed, pattern=r"^tip:send:[a-z0-9_-]+:\d{4}-\d{2}-\d{2}$"),
+    CallbackQueryHandler(
+        tips_send_confirmed, pattern=r"^tip:send:[a-z0-9_-]+:\d{4}-\d{2}-\d{2}(:night)?$"
+    ),
 ]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import json
 import threading
@@ -22,6 +23,7 @@ from bot.campaigns.cli import run_campaign_command
 from bot.campaigns.exports import CHART_KEY, chart_pngs, workbook_bytes
 from bot.campaigns.results import pseudonym, raw_votes, tally
 from bot.campaigns.spec import BallotSpec, CampaignSpec, load_definition, load_definition_bytes
+from bot.charts import AXIS_KEY
 from bot.db import create_tables, make_engine, session_scope
 from bot.kit.refusal import Refusal
 from bot.models import (
@@ -136,7 +138,7 @@ def test_bad_file_names_every_field_and_line() -> None:
     assert caught.value.problems == [
         "spring.yaml:1: title：标题不能为空",
         "spring.yaml:4: ballots[1].options：选项应有 2-30 个（现有 1 个）",
-        "spring.yaml:7: ballots[2].colour：未知字段（可用：title, options, max_choices）",
+        "spring.yaml:7: ballots[2].colour：未知字段（可用：title, options, max_choices, optional）",
         "spring.yaml:6: ballots[2].options：选项重复：超市",
         "spring.yaml:10: ballots[3].max_choices：最多可选数应在 1 到 2 之间（现为 3）",
         "spring.yaml:14: townships：镇/街道应有 2-40 个（现有 1 个）",
@@ -166,7 +168,7 @@ def test_bad_file_names_every_field_and_line() -> None:
         ),
         (
             "title: t\nballots: [{title: a, options: [x, y]}]\nends_at: next week\n",
-            "x.yaml:3: ends_at：时间格式应为 2025-09-01 08:00（现为 'next week'）",
+            "x.yaml:3: ends_at：时间应写成 YYYY-MM-DD HH:MM（年-月-日 时:分），现为 'next week'",
         ),
     ],
     ids=[
@@ -221,14 +223,22 @@ def test_vote_is_recorded_and_replaced_on_change(session: Session) -> None:
     }
 
 
-def test_reopening_shows_what_is_recorded_not_unsubmitted_toggles(session: Session) -> None:
+def test_reopening_keeps_unsubmitted_toggles(session: Session) -> None:
     view = opened(session)
     recorded = vote(session, view, 1, ["猪肉", "超市"])
     votes.toggle(session, view.id, user_id=1, option_id=option(view, "鸡蛋"), now=T0)
-    state = votes.open_ballot(session, view.id, user_id=1, now=T0)
-    assert state.selected == recorded.option_ids
+    state = votes.open_ballot(session, view.id, user_id=1, now=T0 + timedelta(hours=3))
+    assert state.selected == (*recorded.option_ids, option(view, "鸡蛋"))  # not lost
     assert state.township == "城关街道"
-    assert state.recorded is not None
+    assert state.recorded is not None and state.recorded.id == recorded.vote.id
+
+
+def test_per_day_ballot_starts_from_todays_vote_the_next_day(session: Session) -> None:
+    view = opened(session, vote_rule="daily")
+    vote(session, view, 1, ["猪肉", "超市"])
+    votes.toggle(session, view.id, user_id=1, option_id=option(view, "鸡蛋"), now=T0)
+    state = votes.open_ballot(session, view.id, user_id=1, now=T0 + timedelta(days=1))
+    assert (state.selected, state.township, state.recorded) == ((), None, None)
 
 
 def test_single_choice_ballot_swaps_and_full_ballot_refuses(session: Session) -> None:
@@ -573,11 +583,20 @@ def test_chart_and_workbook_read_back(session: Session) -> None:
     assert [name for name, _ in charts] == [
         f"campaign_{view.id}_1.png",
         f"campaign_{view.id}_2.png",
+        f"campaign_{view.id}_townships.png",
     ]
     assert chart_figures(charts[0][1]) == {
         "ballot": "食品品种",
         "labels": ["蔬菜", "猪肉", "水果", "鸡蛋"],
         "counts": [3, 2, 1, 0],
+    }
+    # Votes are whole: the axis has no 0.5 tick.
+    ticks = json.loads(Image.open(io.BytesIO(charts[0][1])).info[AXIS_KEY])["ticks"]
+    assert ticks and all(t == int(t) for t in ticks)
+    towns = chart_figures(charts[2][1])
+    assert towns["ballot"] == "镇/街道"
+    assert dict(zip(towns["labels"], towns["counts"], strict=True)) == {  # type: ignore[call-overload]
+        t.name: t.voters for t in results.townships
     }
     book = load_workbook(io.BytesIO(workbook_bytes(results, raw_votes(session, view.id), TZ)))
     assert book.sheetnames == ["1.食品品种", "2.抽样场所", "镇街分布", "其他建议", "原始投票"]
@@ -637,9 +656,12 @@ def test_builder_walks_every_step_and_creates_the_same_campaign(session: Session
     assert (bad.name, bad.error) == ("options", "选项应有 2-30 个（现有 1 个）")
     assert typed("猪肉、蔬菜\n水果，鸡蛋", 5).name == "max_choices"
     assert typed("9", 6).error == "最多可选数应在 1 到 4 之间（现为 9）"
-    assert typed("2", 7).name == "more"
+    assert typed("2", 7).name == "optional"
     with pytest.raises(Refusal):  # a typed answer where a button is expected
         typed("是", 8)
+    assert builder.answer_choice(session, admin_id=ADMIN, step="optional", value="no").name == (
+        "more"
+    )
     assert (
         builder.answer_choice(session, admin_id=ADMIN, step="more", value="yes").name
         == "ballot_title"
@@ -647,6 +669,7 @@ def test_builder_walks_every_step_and_creates_the_same_campaign(session: Session
     typed("抽样场所", 9)
     typed("超市 ; 农贸市场 ; 网店", 10)
     typed("1", 11)
+    builder.answer_choice(session, admin_id=ADMIN, step="optional", value="yes")
     with pytest.raises(Refusal):  # a button of another step
         builder.answer_choice(session, admin_id=ADMIN, step="results", value="live")
     assert (
@@ -669,7 +692,10 @@ def test_builder_walks_every_step_and_creates_the_same_campaign(session: Session
     campaign = builder.save(session, admin_id=ADMIN, now=T0, tz=TZ)
     view = svc.load_view(session, campaign.id)  # type: ignore[arg-type]
     assert view is not None
-    assert svc.spec_of(view) == make_spec(ends_at=datetime(2027, 3, 20, 12, 0, tzinfo=UTC))
+    expected = make_spec(ends_at=datetime(2027, 3, 20, 12, 0, tzinfo=UTC))
+    food, place = expected.ballots
+    optional_place = dataclasses.replace(place, optional=True)  # 抽样场所 may be left out
+    assert svc.spec_of(view) == dataclasses.replace(expected, ballots=(food, optional_place))
     with pytest.raises(Refusal):  # the conversation is over
         builder.save(session, admin_id=ADMIN, now=T0, tz=TZ)
 
@@ -718,6 +744,7 @@ def test_cli_create_list_export(tmp_path: Path, capsys: pytest.CaptureFixture[st
     written = capsys.readouterr().out.split()
     assert [Path(p).name for p in written] == [
         *(f"campaign_1_{i}.png" for i in range(1, 5)),
+        "campaign_1_townships.png",
         "campaign_1.xlsx",
     ]
     assert run("export", "7") == 1

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+import functools
+from datetime import datetime
+
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.models import Ballot, BallotOption, Campaign, CampaignDraft, Vote
+from bot.models import Ballot, BallotOption, Campaign, CampaignDraft, Vote, VoteChoice
 from bot.sandbox.driver import Driver
 from tests.campaign_support import (
     CAMPAIGN_YAML,
     POLL_YAML,
+    T0,
     Clock,
     ballot,
     create_open,
@@ -20,6 +24,13 @@ from tests.campaign_support import (
 from tests.conftest import ADMIN
 
 CITIZEN, OTHER = 20001, 20002
+
+
+async def answer_prompt(driver: Driver, text: str) -> str:
+    """The admin replies to the latest /campaign_new prompt; returns the bot's next text."""
+    driver.user(ADMIN).send(text, reply_to=driver.last(ADMIN).message_id)
+    await driver.settle()
+    return driver.last(ADMIN).text or ""
 
 
 def campaign_jobs(driver: Driver) -> list[str]:
@@ -263,13 +274,7 @@ async def test_bad_yaml_document_gets_field_and_line(driver: Driver, engine: Eng
 
 async def test_campaign_new_step_by_step(driver: Driver, engine: Engine) -> None:
     Clock(driver)
-    user = driver.user(ADMIN)
-
-    async def answer(text: str) -> str:
-        user.send(text, reply_to=driver.last(ADMIN).message_id)
-        await driver.settle()
-        return driver.last(ADMIN).text or ""
-
+    answer = functools.partial(answer_prompt, driver)
     [first] = await driver.send(ADMIN, "/campaign_new")
     assert (first.text or "").startswith("【新建活动】第 1 步")
     assert "说明" in await answer("夏季你点我检")
@@ -280,7 +285,9 @@ async def test_campaign_new_step_by_step(driver: Driver, engine: Engine) -> None
         "“食品品种”的选项：每行一个，或用顿号、逗号隔开（2-30 个，每个不超过 30 字）。"
     )
     assert "最多可选几项" in await answer("猪肉、蔬菜、冷饮")
-    assert "还要再加一个吗" in await answer("2")
+    assert "是必答题吗" in await answer("2")
+    await driver.press(ADMIN, driver.last(ADMIN), "必答")
+    assert "还要再加一个吗" in (driver.last(ADMIN).text or "")
     more = driver.last(ADMIN)
     assert more.buttons == [["➕ 再加一个问题", "✅ 问题已齐"]]
     await driver.press(ADMIN, more, "✅ 问题已齐")
@@ -330,10 +337,10 @@ async def test_admin_results_send_text_charts_and_workbook(driver: Driver) -> No
         driver, CITIZEN, await ballot(driver, CITIZEN, cid), "水果", "超市", "城关街道"
     )
     await driver.press(CITIZEN, shown, "📮 提交")
-    text, chart_food, chart_place, book = await driver.send(ADMIN, f"/results {cid}")
+    text, chart_food, chart_place, chart_towns, book = await driver.send(ADMIN, f"/results {cid}")
     assert "活动 #1 · 投票中" in (text.text or "")
     assert "城关街道：1 人（100.0%）" in (text.text or "")
-    assert "photo" in chart_food.media and "photo" in chart_place.media
+    assert all("photo" in c.media for c in (chart_food, chart_place, chart_towns))
     assert book.media["document"]["file_name"] == f"campaign_{cid}.xlsx"
 
 
@@ -359,3 +366,103 @@ async def test_startup_applies_missed_transitions_and_schedules_the_rest(
     await job.run(driver.application)
     with Session(engine) as session:
         assert session.get(Campaign, 2).status == "open"  # type: ignore[union-attr]
+
+
+async def test_results_after_close_are_for_voters_only(driver: Driver) -> None:
+    Clock(driver)
+    cid = await create_open(driver, CAMPAIGN_YAML.format(rule="campaign", results="after_close"))
+    shown = await tick(
+        driver, CITIZEN, await ballot(driver, CITIZEN, cid), "水果", "超市", "城关街道"
+    )
+    await driver.press(CITIZEN, shown, "📮 提交")
+    await driver.send(ADMIN, f"/campaign_close {cid}")
+    [voter_list] = await driver.send(CITIZEN, "/vote")
+    assert voter_list.buttons == [["📊 春季你点我检"]]
+    [results] = await driver.press(CITIZEN, voter_list, "📊 春季你点我检")
+    assert "1. 水果　1 票（100.0%）" in (results.text or "")
+    # Someone who never voted sees no results button, and a forged one is refused.
+    [other_list] = await driver.send(OTHER, "/vote")
+    assert other_list.buttons == []
+    assert await driver.press_data(OTHER, other_list, f"vote:r:{cid}") == []
+    assert driver.last_answer() == "这个活动的结果只向参加了投票的人公开"
+
+
+@pytest.mark.parametrize(
+    ("today", "title", "window"),
+    [
+        (T0, "2027年春季你点我检", "2027-03-02 08:00 至 2027-03-21 20:00"),
+        (
+            T0.replace(month=12, day=31),
+            "2027年冬季你点我检",
+            "2028-01-01 08:00 至 2028-01-20 20:00",
+        ),
+    ],
+)
+async def test_campaign_new_examples_are_from_today_and_can_be_copied(
+    driver: Driver, engine: Engine, today: datetime, title: str, window: str
+) -> None:
+    Clock(driver, today)
+    answer = functools.partial(answer_prompt, driver)
+    [first] = await driver.send(ADMIN, "/campaign_new")
+    assert f"例如“{title}”" in (first.text or "")
+    await answer(title)  # the example, copied
+    await answer("-")
+    await answer("食品品种")
+    await answer("猪肉、蔬菜")
+    await answer("1")
+    await driver.press(ADMIN, driver.last(ADMIN), "必答")
+    await driver.press(ADMIN, driver.last(ADMIN), "✅ 问题已齐")
+    await answer("-")
+    await driver.press(ADMIN, driver.last(ADMIN), "每人一次（结束前可改）")
+    await driver.press(ADMIN, driver.last(ADMIN), "结束后可看")
+    prompt = driver.last(ADMIN)
+    await driver.press(ADMIN, prompt, "不允许")
+    prompt_text = driver.last(ADMIN).text or ""
+    assert window in prompt_text and f"- 至 {window.split(' 至 ')[1]}" in prompt_text
+    confirm = await answer(window)  # copied too
+    assert confirm.startswith("【新建活动】请确认下面的活动")
+    await driver.press(ADMIN, driver.last(ADMIN), "💾 保存草稿")
+    with Session(engine) as session:
+        assert session.exec(select(Campaign.title)).one() == title
+
+
+OPTIONAL_YAML = CAMPAIGN_YAML.format(rule="campaign", results="live").replace(
+    "    options: [超市, 农贸市场, 网店]\n",
+    "    options: [超市, 农贸市场, 网店]\n    optional: true\n",
+)
+
+
+async def test_ballot_says_one_submit_keeps_ticks_and_lets_optional_be_skipped(
+    driver: Driver, engine: Engine
+) -> None:
+    Clock(driver)
+    cid = await create_open(driver, OPTIONAL_YAML)
+    shown = await ballot(driver, CITIZEN, cid)
+    assert "3 道题都选好后，点一次“提交”，提交后才算数。" in (shown.text or "")
+    assert "每题选好后" not in (shown.text or "")
+    shown = await tick(driver, CITIZEN, shown, "猪肉", "超市")
+    # The voter leaves and opens the ballot again: the unsubmitted ticks are still there.
+    [listing] = await driver.send(CITIZEN, "/vote")
+    [again] = await driver.press(CITIZEN, listing, "🗳 春季你点我检")
+    assert "• 食品品种：猪肉" in (again.text or "") and "• 抽样场所：超市" in (again.text or "")
+    # 抽样场所 is optional: its page offers 都不选/不适用, which clears its ticks.
+    await driver.press(CITIZEN, again, "下一题 ➡️")
+    page = current(driver, again)
+    assert "（最多选 1 项，可不选）" in (page.text or "")
+    assert ["都不选/不适用"] in page.buttons
+    await driver.press(CITIZEN, page, "都不选/不适用")
+    page = current(driver, again)
+    assert ["✅ 都不选/不适用"] in page.buttons and "✅ 超市" not in str(page.buttons)
+    page = await tick(driver, CITIZEN, page, "城关街道")
+    await driver.press(CITIZEN, page, "📮 提交")
+    assert driver.last_answer() == "✅ 已提交"
+    with Session(engine) as session:
+        [stored] = session.exec(select(Vote)).all()
+        labels = session.exec(
+            select(BallotOption.label).join(VoteChoice).where(VoteChoice.vote_id == stored.id)
+        ).all()
+    assert labels == ["猪肉"]
+    # The required question still is: with 食品品种 empty, 提交 is refused.
+    other = await tick(driver, OTHER, await ballot(driver, OTHER, cid), "城关街道")
+    await driver.press(OTHER, other, "📮 提交")
+    assert driver.last_answer() == "“食品品种”还没有选，请每题至少选一项"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 
+from PIL import Image
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from bot.charts import AXIS_KEY
 from bot.exams.paper import Paper
 from bot.models import AuditLog, Exam
 from bot.render import label
@@ -250,6 +253,9 @@ async def test_results_are_scoped_and_filtered(clock: FakeClock, driver: Driver)
     assert "参考 1 人次，合格 0，合格率 0.0%，平均分 0" in text
     assert "食品销售：1 人次" in text and "西山镇：1 人次" in text
     assert replies[-1].media.get("photo"), "the pass-rate chart"
+    png = driver.emulator.file_bytes(replies[-1].media["photo"][-1]["file_id"])
+    axis = json.loads(Image.open(io.BytesIO(png)).info[AXIS_KEY])
+    assert axis == {"ticks": [0.0, 20.0, 40.0, 60.0, 80.0, 100.0]}  # percent, not 0-1
     replies = await driver.send(INSPECTOR, "/exam_results 合格")
     assert replies[0].text.startswith("抽考记录与统计（合格）")
     assert "参考 0 人次" in replies[0].text

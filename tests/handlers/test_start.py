@@ -4,7 +4,7 @@ from sqlmodel import Session
 
 from bot.models import User
 from bot.sandbox.driver import Driver
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, INSPECTOR
 
 OWNER = 10001
 
@@ -156,3 +156,19 @@ async def test_a_citizen_is_told_their_identity_not_a_business_type(driver: Driv
     assert saved.text.splitlines()[0] == "已记下：您的身份是消费者/市民。"
     [menu] = await driver.send(OWNER, "/menu")
     assert menu.text.splitlines()[0] == "主菜单（身份：消费者/市民）"
+
+
+async def test_staff_who_first_write_after_start_up_get_their_menu(driver: Driver) -> None:
+    # At start-up neither had a chat with the bot, so Telegram refused their menus then.
+    admin_scope = {"type": "chat", "chat_id": ADMIN}
+    inspector_scope = {"type": "chat", "chat_id": INSPECTOR}
+    assert driver.emulator.command_list(admin_scope) == []
+    await driver.send(INSPECTOR, "/start")
+    inspector_menu = [name for name, _ in driver.emulator.command_list(inspector_scope)]
+    assert "exam_new" in inspector_menu and "broadcast" not in inspector_menu
+    await driver.send(ADMIN, "你好")
+    admin_menu = [name for name, _ in driver.emulator.command_list(admin_scope)]
+    assert {"exam_new", "broadcast", "grant"} <= set(admin_menu)
+    # A citizen's first message sets no chat menu: they keep the default one.
+    await driver.send(OWNER, "/start")
+    assert driver.emulator.command_list({"type": "chat", "chat_id": OWNER}) == []

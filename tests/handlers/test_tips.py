@@ -260,6 +260,12 @@ async def test_tips_preview_and_send_with_confirmation(
     await wait_broadcast(driver.application, broadcast.id)
     assert count(engine, Broadcast) == 1
     assert [copies(driver, uid, title) for uid in FANS] == [1, 1, 1]
+    # Asked again, the preview says it was sent this year and offers no button.
+    [head, tip] = await driver.send(ADMIN, "/tips_send 端午")
+    sent_line = head.text.splitlines()[2]
+    assert sent_line.startswith("这个节日的提示今年已经发送过（群发 #1，")  # then when
+    assert sent_line.endswith("），不会重复发送。发送 /broadcasts 查看。")
+    assert tip.buttons == []
 
 
 async def test_tips_preview_of_an_unknown_occasion(driver: Driver) -> None:

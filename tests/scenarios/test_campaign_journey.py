@@ -82,11 +82,17 @@ async def test_campaign_from_file_to_published_outcome(driver: Driver, engine: E
     )
 
     # Announcing reaches the 'campaigns' subscriber once, however often the admin asks.
-    [started] = await driver.send(ADMIN, f"/campaign_announce {cid}")
+    head, announcement = await driver.send(ADMIN, f"/campaign_announce {cid}")
+    assert "将发给 1 位“你点我检活动”的订阅者" in (head.text or "")
+    assert announcement.buttons == [["📣 确认发送宣传"]]
+    [started] = await driver.press(ADMIN, announcement, "📣 确认发送宣传")
     assert "已开始发送活动 #1 的宣传" in (started.text or "")
     await finish_broadcasts(driver)
-    [again] = await driver.send(ADMIN, f"/campaign_announce {cid}")
-    assert "已经发送过" in (again.text or "")
+    [twice] = await driver.press_data(ADMIN, announcement, f"camp:ann:{cid}")  # a double tap
+    assert "已经发送过" in (twice.text or "")
+    again, _ = await driver.send(ADMIN, f"/campaign_announce {cid}")
+    assert "这个活动的宣传已经发送过（群发 #1），不会重复发送。" in (again.text or "")
+    assert driver.last(ADMIN).buttons == []
     await finish_broadcasts(driver)
     [announced] = [m for m in driver.messages(SUBSCRIBER) if "投票开始了" in (m.text or "")]
     assert f"https://t.me/shian_test_bot?start=vote_{cid}" in (announced.html or "")
@@ -114,7 +120,9 @@ async def test_campaign_from_file_to_published_outcome(driver: Driver, engine: E
     assert late.text == "活动已结束"
 
     # /results: text, one chart per ballot and the workbook; the numbers read back.
-    summary, food_chart, place_chart, book = await driver.send(ADMIN, f"/results {cid}")
+    summary, food_chart, place_chart, town_chart, book = await driver.send(
+        ADMIN, f"/results {cid}"
+    )
     assert "投票人数：3　投票人次：3" in (summary.text or "")
     assert "1. 猪肉　2 票（66.7%）" in (summary.text or "")
     assert "东城街道：2 人（66.7%）" in (summary.text or "")
@@ -127,6 +135,11 @@ async def test_campaign_from_file_to_published_outcome(driver: Driver, engine: E
     }
     places = json.loads(Image.open(io.BytesIO(file_bytes(driver, place_chart))).info[CHART_KEY])
     assert places["counts"] == [2, 1, 0]
+    towns = json.loads(Image.open(io.BytesIO(file_bytes(driver, town_chart))).info[CHART_KEY])
+    assert dict(zip(towns["labels"], towns["counts"], strict=True)) == {
+        "城关街道": 1,
+        "东城街道": 2,
+    }
     workbook = load_workbook(io.BytesIO(file_bytes(driver, book)))
     rows = list(workbook["2.抽样场所"].iter_rows(min_row=2, max_row=4, values_only=True))
     assert rows == [(1, "农贸市场", 2, 2 / 3), (2, "超市", 1, 1 / 3), (3, "网店", 0, 0)]
@@ -145,10 +158,11 @@ async def test_campaign_from_file_to_published_outcome(driver: Driver, engine: E
     assert "猪肉、蔬菜共抽检 40 批次，全部合格。" in (outcome.text or "")
     await driver.press(ADMIN, outcome, "📣 确认发布")
     await finish_broadcasts(driver)
-    [second] = await driver.press(ADMIN, outcome, "📣 确认发布")  # not a second sending
+    [second] = await driver.press_data(ADMIN, outcome, f"camp:pub:{cid}")  # a double tap
     assert "已经发送过" in (second.text or "")
     [repeat] = await driver.send(ADMIN, f"/campaign_publish {cid} 再发一次")
-    assert repeat.text == f"活动 #{cid} 现在是“已公布”状态，不能这样操作（先结束投票，再公布结果）"
+    assert (repeat.text or "").startswith(f"活动 #{cid} 的抽检结果已经公布过了（2027年3月")
+    assert repeat.text.endswith("，群发 #2），不会重复发送。发送 /broadcasts 查看发送情况")
     await finish_broadcasts(driver)
     for chat in (*VOTERS, SUBSCRIBER):
         assert len(outcome_messages(driver, chat)) == 1, chat
@@ -185,6 +199,7 @@ async def test_campaign_built_in_chat_with_the_per_day_rule(
     for answer in ("夜市你点我检", "-", "小吃", "烧烤、臭豆腐、凉皮", "1"):
         user.send(answer, reply_to=driver.last(ADMIN).message_id)
         await driver.settle()
+    await driver.press(ADMIN, driver.last(ADMIN), "必答")
     await driver.press(ADMIN, driver.last(ADMIN), "✅ 问题已齐")
     user.send("-", reply_to=driver.last(ADMIN).message_id)
     await driver.settle()

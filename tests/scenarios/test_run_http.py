@@ -106,20 +106,30 @@ async def test_missing_token_exits_with_a_clear_message(sandbox: Sandbox) -> Non
     assert "没有设置 TELEGRAM_BOT_TOKEN" in result.stderr.decode()
 
 
-async def test_unreachable_api_exits_non_zero(sandbox: Sandbox) -> None:
+@pytest.mark.parametrize("debug", [False, True], ids=["plain", "debug"])
+async def test_unreachable_api_exits_non_zero(
+    sandbox: Sandbox, tmp_path: Path, debug: bool
+) -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
+    log_file = tmp_path / "bot.log"
     result = await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-m", "bot", "run"],
+        [sys.executable, "-m", "bot", "run", *(["--debug"] if debug else [])],
         cwd=ROOT,
-        env=sandbox.env(TELEGRAM_API_BASE_URL=f"http://127.0.0.1:{closed}/bot"),
+        env=sandbox.env(
+            TELEGRAM_API_BASE_URL=f"http://127.0.0.1:{closed}/bot", LOG_FILE=str(log_file)
+        ),
         capture_output=True,
         timeout=120,
     )
     assert result.returncode == 1
-    assert "连接不上 Telegram Bot API" in result.stderr.decode()
+    stderr = result.stderr.decode()
+    assert stderr.splitlines()[-1].startswith("错误：连接不上 Telegram Bot API")
+    # The traceback only with --debug in the terminal; the log file always keeps it.
+    assert ("Traceback" in stderr) is debug
+    assert "Traceback" in log_file.read_text(encoding="utf-8")
 
 
 async def test_webhook_mode_verifies_the_secret(sandbox: Sandbox) -> None:

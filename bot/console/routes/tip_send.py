@@ -39,7 +39,9 @@ def _occasion(session: Session, key: str, day: str) -> Occasion | None:
 
 
 def _sent_before(session: Session, occasion: Occasion) -> Broadcast | None:
-    return session.exec(select(Broadcast).where(Broadcast.key == tip_key(occasion))).first()
+    return session.exec(
+        select(Broadcast).where(Broadcast.key == tip_key(occasion.key, occasion.day.year))
+    ).first()
 
 
 @staff_page("admin")
