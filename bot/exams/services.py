@@ -30,6 +30,7 @@ __all__ = [
     "Press",
     "Reason",
     "Step",
+    "active_round",
     "awaiting_name",
     "check",
     "choose",
@@ -47,12 +48,16 @@ __all__ = [
     "start_review",
     "submit",
     "toggle",
+    "typed_code",
 ]
 
 PRACTICE_POINTS = 10.0
 REVIEW_SIZE = 10
 NAME_LENGTH = (2, 20)
 _NOT_NAME = re.compile(r"[0-9?？!！:：/@#<>]")
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread on site
+CODE_LENGTH = 8
+_CODE_RE = re.compile(f"[{CODE_ALPHABET}]{{{CODE_LENGTH}}}")
 
 
 # --- creating attempts ------------------------------------------------------------------------
@@ -95,6 +100,16 @@ def _abandon_rounds(session: Session, user_id: int) -> None:
         .where(col(Attempt.mode).in_(("practice", "review")))
         .values(status="abandoned")
     )
+
+
+def active_round(session: Session, user_id: int) -> Attempt | None:
+    """The user's unfinished practice or 错题本 round, if any."""
+    return session.exec(
+        select(Attempt)
+        .where(col(Attempt.user_id) == user_id, col(Attempt.status) == "active")
+        .where(col(Attempt.mode).in_(("practice", "review")))
+        .order_by(col(Attempt.id).desc())
+    ).first()
 
 
 def start_practice(
@@ -167,6 +182,12 @@ def find_exam(session: Session, code: str) -> Exam | None:
     """An exam by its code (case and spaces ignored)."""
     code = code.strip().upper()
     return session.exec(select(Exam).where(col(Exam.code) == code)).first() if code else None
+
+
+def typed_code(text: str) -> str | None:
+    """The exam code in a typed message ("abcd 2345" or "/exam ABCD2345"), or None."""
+    code = "".join(text.split()).upper()
+    return code if _CODE_RE.fullmatch(code) else None
 
 
 def open_exam(

@@ -17,8 +17,12 @@ __all__ = ["REGISTRATION"]
 
 
 async def exam_text(update: Update, context: Context) -> bool:
-    """Text input: an inspector's draft step, else a candidate's name."""
-    return await staff.draft_text(update, context) or await take.name_text(update, context)
+    """Text input: an inspector's draft step, a typed exam code, else a candidate's name."""
+    return (
+        await staff.draft_text(update, context)
+        or await take.code_text(update, context)
+        or await take.name_text(update, context)
+    )
 
 
 REGISTRATION = Registration(

@@ -11,6 +11,7 @@ from bot.exams.paper import Paper
 from bot.models import AuditLog, Exam
 from bot.render import label
 from bot.sandbox.driver import Driver
+from bot.sandbox.state import StoredMessage
 from tests.conftest import ADMIN, INSPECTOR
 from tests.exam_helpers import (  # the *_fixture imports register fixtures
     FakeClock,
@@ -225,17 +226,46 @@ async def test_forged_and_stale_exam_buttons(
     assert attempt_of(engine, CANDIDATE).current == 1
 
 
-async def test_earlier_practice_round_is_refused(driver: Driver) -> None:
-    user = 6002
+async def _practise(driver: Driver, user: int) -> StoredMessage:
+    """Start a 通用/总监 practice round; its first question."""
     await driver.send(user, "/quiz")
     await driver.press(user, driver.last(user), "通用")
     await driver.press(user, driver.last(user), "食品安全总监")
-    old = driver.last(user)
+    return driver.last(user)
+
+
+async def test_earlier_practice_round_is_refused(driver: Driver) -> None:
+    user = 6002
+    old = await _practise(driver, user)
     await driver.send(user, "/quiz")
+    await driver.press(user, driver.last(user), label("quiz_restart"))
     await driver.press(user, driver.last(user), "通用")
     await driver.press(user, driver.last(user), "食品安全总监")
     await driver.press(user, old, (0, 0))
     assert driver.last_answer() == "这份答卷已经交卷或已结束，不能再作答。"
+
+
+async def test_quiz_in_the_middle_of_a_round_offers_to_continue(driver: Driver) -> None:
+    user = 6003
+    first = await _practise(driver, user)
+    await driver.press(user, first, (0, 0))  # answer question 1 and go on to question 2
+    await driver.press(user, driver.last(user), label("quiz_next"))
+    second = driver.last(user)
+    assert second.text.startswith("练习 第 2/10 题")
+    replies = await driver.send(user, "/quiz")
+    assert replies[-1].text == "您还有一组练习没做完（第 2/10 题）。\n要继续这一组，还是重新开始？"
+    assert replies[-1].buttons == [[label("quiz_resume"), label("quiz_restart")]]
+    replies = await driver.press(user, replies[-1], label("quiz_resume"))
+    assert replies[-1].text == second.text
+    assert replies[-1].buttons == second.buttons
+    # The round goes on from the resumed message.
+    await driver.press(user, replies[-1], (0, 0))
+    assert driver.last(user).buttons[-1] == [label("quiz_next")]
+    # 重新开始 leads to the sector choice; the old round ends when the new one starts.
+    prompt = (await driver.send(user, "/quiz"))[-1]
+    await driver.press(user, prompt, label("quiz_restart"))
+    assert driver.last(user).text.startswith("抽考练习：每组 10 题")
+    assert driver.last(user).buttons[0][0] == "通用"
 
 
 async def test_results_are_scoped_and_filtered(clock: FakeClock, driver: Driver) -> None:
@@ -319,3 +349,37 @@ async def test_reopening_after_the_deadline_submits(
     assert replies[0].text.startswith("⏰ 考试时间到，系统已自动交卷。")
     assert attempt_of(engine, CANDIDATE).status == "submitted"
     assert "（时间到自动交卷）" in driver.last(INSPECTOR).text
+
+
+async def test_a_typed_code_opens_the_exam_like_the_link(driver: Driver) -> None:
+    code = await _issue(driver)
+    replies = await driver.send(CANDIDATE, f" {code.lower()[:4]} {code.lower()[4:]} ")
+    assert "姓名：刘一" in replies[-1].text and "岗位：食品安全员" in replies[-1].text
+    assert replies[-1].buttons[0] == [label("exam_start")]
+    replies = await driver.send(STRANGER, f"/exam {code}")
+    assert replies[-1].text == "这个考试码已被使用（每个考试码只能由一人考一次），请联系监管人员。"
+    replies = await driver.send(STRANGER, "ZZZZ9999")
+    assert replies[-1].text == "没有这个考试码，请核对后重新输入，或打开监管人员发给您的链接。"
+    replies = await driver.send(STRANGER, "/exam")
+    assert replies[-1].text == (
+        "请在 /exam 后面输入监管人员给您的 8 位考试码，例如：/exam ABCD2345\n"
+        "也可以直接发送考试码，或打开监管人员发给您的链接。"
+    )
+
+
+async def test_the_issuer_is_asked_to_send_the_link_only_while_it_is_unused(
+    driver: Driver,
+) -> None:
+    code = await _issue(driver)
+    replies = await driver.send(INSPECTOR, f"/exam {code}")
+    assert "请把链接或考试码发给考生" in replies[-1].text
+    await driver.send(CANDIDATE, code)
+    replies = await driver.send(INSPECTOR, code)
+    assert "状态：考生已打开，尚未开始作答" in replies[-1].text
+    assert "请把链接" not in replies[-1].text
+    await driver.press(CANDIDATE, driver.last(CANDIDATE), label("exam_start"))
+    await driver.press(CANDIDATE, driver.last(CANDIDATE), label("exam_submit"))
+    await driver.press(CANDIDATE, driver.last(CANDIDATE), label("exam_submit_yes"))
+    replies = await driver.send(INSPECTOR, f"/start exam_{code}")
+    assert "状态：已交卷，0 分，不合格" in replies[-1].text
+    assert "请把链接" not in replies[-1].text
