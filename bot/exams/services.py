@@ -41,6 +41,7 @@ __all__ = [
     "next_question",
     "open_exam",
     "open_mistakes",
+    "own_submitted",
     "refused",
     "set_candidate_name",
     "start_exam",
@@ -188,6 +189,14 @@ def typed_code(text: str) -> str | None:
     """The exam code in a typed message ("abcd 2345" or "/exam ABCD2345"), or None."""
     code = "".join(text.split()).upper()
     return code if _CODE_RE.fullmatch(code) else None
+
+
+def own_submitted(session: Session, *, attempt_id: int, user_id: int) -> Attempt | None:
+    """The user's own submitted exam sitting (for its review), or None."""
+    attempt = session.get(Attempt, attempt_id)
+    if attempt is None or attempt.user_id != user_id or attempt.status != "submitted":
+        return None
+    return attempt
 
 
 def open_exam(

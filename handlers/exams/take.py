@@ -24,7 +24,7 @@ from handlers.exams.support import (
     sheet_markup,
 )
 from knowledge.quiz import ROLES, SECTORS
-from scheduler.exams import deliver_result, schedule_submit, submit_due
+from scheduler.exams import deliver_result, review_parts, schedule_submit, submit_due
 
 __all__ = ["HANDLERS", "code_text", "name_text", "open_link"]
 
@@ -334,6 +334,20 @@ async def submit(update: Update, context: Context) -> None:
     await _after(update, context, _act(update, context, exams.submit, aid, None))
 
 
+async def review(update: Update, context: Context) -> None:
+    """ex:r:<attempt> — the whole paper reviewed, split only between questions."""
+    (aid,) = _ints(update)
+    with db(context) as session:
+        attempt = exams.own_submitted(session, attempt_id=aid, user_id=user_id(update))
+        result = attempt and result_of(session, attempt, bank(context))
+    if not result:
+        await answer_query(update, render("stale_button"), alert=True)
+        return
+    await answer_query(update)
+    for part in review_parts(result, full=True):
+        await reply(update, part)
+
+
 HANDLERS: list[BaseHandler[Update, Context, Any]] = [
     CommandHandler("exam", exam_command),
     CallbackQueryHandler(start, pattern=r"^exs:go:\d{1,12}$"),
@@ -346,4 +360,5 @@ HANDLERS: list[BaseHandler[Update, Context, Any]] = [
     CallbackQueryHandler(sheet, pattern=r"^ex:k:\d{1,12}:\d{1,3}$"),
     CallbackQueryHandler(ask_submit, pattern=r"^ex:q:\d{1,12}:\d{1,3}$"),
     CallbackQueryHandler(submit, pattern=r"^ex:y:\d{1,12}$"),
+    CallbackQueryHandler(review, pattern=r"^ex:r:\d{1,12}$"),
 ]

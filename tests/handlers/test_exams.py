@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bot.exams.paper import Paper
 from bot.models import AuditLog, Exam
-from bot.render import label
+from bot.render import label, render
 from bot.sandbox.driver import Driver
 from bot.sandbox.state import StoredMessage
 from tests.conftest import ADMIN, INSPECTOR
@@ -234,6 +235,14 @@ async def _practise(driver: Driver, user: int) -> StoredMessage:
     return driver.last(user)
 
 
+async def _answer_practice(driver: Driver, user: int, question: StoredMessage) -> None:
+    """Tick option A (and confirm a 多选), so the question is judged."""
+    await driver.press(user, question, (0, 0))
+    shown = driver.emulator.message(user, question.message_id)
+    if [label("quiz_next")] not in shown.buttons:
+        await driver.press(user, shown, (len(shown.buttons) - 1, 0))
+
+
 async def test_earlier_practice_round_is_refused(driver: Driver) -> None:
     user = 6002
     old = await _practise(driver, user)
@@ -248,7 +257,7 @@ async def test_earlier_practice_round_is_refused(driver: Driver) -> None:
 async def test_quiz_in_the_middle_of_a_round_offers_to_continue(driver: Driver) -> None:
     user = 6003
     first = await _practise(driver, user)
-    await driver.press(user, first, (0, 0))  # answer question 1 and go on to question 2
+    await _answer_practice(driver, user, first)
     await driver.press(user, driver.last(user), label("quiz_next"))
     second = driver.last(user)
     assert second.text.startswith("练习 第 2/10 题")
@@ -259,7 +268,7 @@ async def test_quiz_in_the_middle_of_a_round_offers_to_continue(driver: Driver) 
     assert replies[-1].text == second.text
     assert replies[-1].buttons == second.buttons
     # The round goes on from the resumed message.
-    await driver.press(user, replies[-1], (0, 0))
+    await _answer_practice(driver, user, replies[-1])
     assert driver.last(user).buttons[-1] == [label("quiz_next")]
     # 重新开始 leads to the sector choice; the old round ends when the new one starts.
     prompt = (await driver.send(user, "/quiz"))[-1]
@@ -383,3 +392,40 @@ async def test_the_issuer_is_asked_to_send_the_link_only_while_it_is_unused(
     replies = await driver.send(INSPECTOR, f"/start exam_{code}")
     assert "状态：已交卷，0 分，不合格" in replies[-1].text
     assert "请把链接" not in replies[-1].text
+
+
+def _reviewed(parts: list[StoredMessage]) -> list[int]:
+    """The question numbers the parts show, checking each question is whole in one part."""
+    numbers = []
+    for part in parts:
+        assert len(part.text) <= 4096
+        for block in part.text.split("\n\n")[1 if "解析" in part.text.split("\n")[0] else 0 :]:
+            match = re.match(r"第 (\d+) 题", block)
+            assert match, block[:40]
+            assert "您的答案：" in block and "\n依据：《" in block, block
+            numbers.append(int(match.group(1)))
+    return numbers
+
+
+async def test_long_results_split_between_questions_with_the_full_review_behind_a_button(
+    driver: Driver,
+) -> None:
+    code = await _issue(driver)
+    await _start(driver, code)
+    before = len(driver.messages(CANDIDATE))
+    await driver.press(CANDIDATE, driver.last(CANDIDATE), label("exam_submit"))
+    await driver.press(CANDIDATE, driver.last(CANDIDATE), label("exam_submit_yes"))
+    result, *wrong = driver.messages(CANDIDATE)[before:]
+    assert result.text.startswith("抽考成绩")
+    assert result.buttons == [[label("exam_review")]]
+    assert len(wrong) >= 2
+    assert wrong[0].text.startswith("错题解析（45 题）\n\n第 1 题")
+    assert _reviewed(wrong) == list(range(1, 46))
+    before = len(driver.messages(CANDIDATE))
+    await driver.press(CANDIDATE, result, label("exam_review"))
+    review = driver.messages(CANDIDATE)[before:]
+    assert review[0].text.startswith("全部题目解析（共 45 题，答对 0 题）")
+    assert _reviewed(review) == list(range(1, 46))
+    # Only the candidate may open it.
+    await driver.press_data(STRANGER, result, result.callback_data[0])
+    assert driver.last_answer() == render("stale_button")
