@@ -24,7 +24,7 @@ import json
 import math
 import random
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -35,11 +35,13 @@ __all__ = [
     "Paper",
     "PaperError",
     "Section",
+    "coverage",
     "default_paper",
     "draw_exam",
     "draw_practice",
     "in_pool",
     "option_order",
+    "paper_from_values",
     "score_answer",
     "shortfall",
 ]
@@ -161,6 +163,67 @@ def _sections(raw: Any, problems: list[str]) -> list[Section]:
 def default_paper(*, minutes: int = 30, pass_mark: float = 80) -> Paper:
     """The default 100-point paper (see the module docstring)."""
     return Paper(tuple(Section(*s) for s in DEFAULT_SECTIONS), minutes, float(pass_mark))
+
+
+def _check(ok: bool, problem: str, problems: list[str]) -> None:
+    if not ok:
+        problems.append(problem)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def paper_from_values(
+    counts: Mapping[str, int],
+    points: Mapping[str, float],
+    *,
+    minutes: int,
+    pass_mark: float,
+    multiple_partial: float = 0.0,
+    sector_share: float = 0.5,
+) -> Paper:
+    """A paper from plain values (the bot's editor, the web console); PaperError in Chinese.
+
+    counts and points are keyed by question type (single, multiple, judge); a count of 0 leaves
+    that type out of the paper.
+    """
+    problems: list[str] = []
+    sections = []
+    for kind, name in TYPES.items():
+        count, each = counts.get(kind, 0), points.get(kind, 0)
+        if not (_is_int(count) and 0 <= count <= 100):
+            problems.append(f"{name}题数应为 0-100 的整数")
+        elif count and not 0.5 <= each <= 50:
+            problems.append(f"{name}每题分值应在 0.5-50 分之间（现为 {each:g}）")
+        elif count:
+            sections.append(Section(kind, count, float(each)))
+    _check(bool(sections), "至少要有一类题目（题数大于 0）", problems)
+    size = sum(s.count for s in sections)
+    too_many = f"题目总数不能超过 {MAX_QUESTIONS} 道（现为 {size} 道）"
+    _check(size <= MAX_QUESTIONS, too_many, problems)
+    total = sum(s.count * s.points for s in sections)
+    _check(_is_int(minutes) and 5 <= minutes <= 240, "限时应为 5-240 分钟的整数", problems)
+    _check(
+        0 < pass_mark <= total,
+        f"合格线应大于 0 且不超过满分 {total:g} 分（现为 {pass_mark:g} 分）",
+        problems,
+    )
+    _check(0 <= multiple_partial < 1, "多选题少选得分比例应在 0 到 1 之间（不含 1）", problems)
+    _check(0 <= sector_share <= 1, "本行业题目占比应在 0% 到 100% 之间", problems)
+    if problems:
+        raise PaperError(problems)
+    return Paper(tuple(sections), minutes, float(pass_mark), multiple_partial, sector_share)
+
+
+def coverage(bank: Sequence[Question], paper: Paper) -> list[str]:
+    """What the bank lacks to fill the paper, for every sector and role an exam may name."""
+    return [
+        problem
+        for sector in SECTORS
+        for role in ROLES
+        for problem in shortfall(bank, sector, role, paper)
+    ]
 
 
 # --- the draw ---------------------------------------------------------------------------------

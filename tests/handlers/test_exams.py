@@ -20,6 +20,7 @@ from tests.exam_helpers import (  # the *_fixture imports register fixtures
     attempt_of,
     clock_fixture,  # noqa: F401
     code_in,
+    exam_by_code,
     session_of,
 )
 
@@ -327,6 +328,52 @@ async def test_admin_sets_the_paper(clock: FakeClock, driver: Driver, engine: En
     assert driver.last(CANDIDATE).text.startswith("第 1/10 题 · 判断题（10 分） · ⏱ 剩余 10:00")
     replies = await driver.send(ADMIN, "/exam_paper default")
     assert "45 题" in replies[-1].text
+
+
+async def _edit_paper(driver: Driver, field: str, value: str) -> str:
+    """Press the paper editor's button for a field, type the value; the bot's answer."""
+    editor = (await driver.send(ADMIN, "/exam_paper"))[-1]
+    prompt = (await driver.press(ADMIN, editor, field))[-1]
+    assert prompt.reply_markup == {"force_reply": True, "input_field_placeholder": "例如：20 2"}
+    return (await driver.send(ADMIN, value))[-1].text
+
+
+async def test_admin_edits_the_paper_step_by_step(driver: Driver, engine: Engine) -> None:
+    editor = (await driver.send(ADMIN, "/exam_paper"))[-1]
+    assert "45 题，满分 100 分，80 分合格，限时 30 分钟" in editor.text
+    assert "• 多选题 10 题 × 3 分 = 30 分" in editor.text
+    assert editor.buttons == [
+        ["单选题 20×2分", "多选题 10×3分", "判断题 15×2分"],
+        ["合格线 80 分", "限时 30 分钟", "本行业 50%"],
+        ["📄 导出 JSON", "↩️ 恢复默认"],
+    ]
+    answer = await _edit_paper(driver, "判断题 15×2分", "不考了")
+    assert answer.startswith("试卷设置有误，没有修改：\n• 请输入题数和每题分值")
+    # Still editing the same field: 0 drops 判断题, but then 80 is above the full marks.
+    answer = (await driver.send(ADMIN, "0"))[-1].text
+    assert "• 合格线应大于 0 且不超过满分 70 分（现为 80 分）" in answer
+    assert "已更新" in await _edit_paper(driver, "合格线 80 分", "60")
+    answer = await _edit_paper(driver, "判断题 15×2分", "0")
+    assert "30 题，满分 70 分，60 分合格，限时 30 分钟" in answer
+    assert "限时应为 5-240 分钟的整数" in await _edit_paper(driver, "限时 30 分钟", "3")
+    assert "限时 20 分钟" in (await driver.send(ADMIN, "20"))[-1].text
+    answer = await _edit_paper(driver, "多选题 10×3分", "40 3")
+    assert "• 题库不足以组卷：\n• 通用·食品安全总监的多选题只有 23 道，试卷需要 40 道" in answer
+    # /exam_paper shows the editor afresh: the next text is a question again, not a value.
+    await driver.send(ADMIN, "/exam_paper")
+    replies = await driver.send(ADMIN, "25")
+    assert "试卷" not in replies[-1].text
+    # The export is the paper new exams use.
+    editor = (await driver.send(ADMIN, "/exam_paper"))[-1]
+    (document,) = await driver.press(ADMIN, editor, "📄 导出 JSON")
+    exported = driver.emulator.file_bytes(document.media["document"]["file_id"])
+    assert document.media["document"]["file_name"] == "exam_paper.json"
+    paper = Paper.from_json(exported.decode())
+    assert (paper.size, paper.total, paper.pass_mark, paper.minutes) == (30, 70, 60, 20)
+    code = await _issue(driver)
+    assert Paper.from_json(exam_by_code(engine, code).paper) == paper
+    await driver.press(ADMIN, editor, "↩️ 恢复默认")
+    assert "45 题，满分 100 分" in driver.last(ADMIN).text
 
 
 async def test_menu_buttons_open_practice_and_mistakes(driver: Driver) -> None:
