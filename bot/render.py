@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from knowledge.loader import Citation
 from knowledge.vocab import Source, sources
+from knowledge.wording import chinese_number
 
 __all__ = [
     "MAX_TEXT",
@@ -36,28 +37,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 # needs no folder.
 FEATURE_FOLDERS = ("guidance", "campaigns", "exams", "tips", "broadcasts", "staff", "records")
 MAX_TEXT = 4096
-_DIGITS = "零一二三四五六七八九"
 # The zone every date shown is in: the TIMEZONE setting (configure_timezone, at start).
 _zone = {"name": "Asia/Shanghai"}
-
-
-def chinese_number(n: int) -> str:
-    """1 -> 一, 15 -> 十五, 126 -> 一百二十六 (article numbering as the statutes print it)."""
-    if n < 0:
-        raise ValueError(n)
-    if n < 10:
-        return _DIGITS[n]
-    if n < 20:
-        return "十" + (_DIGITS[n % 10] if n % 10 else "")
-    if n < 100:
-        return _DIGITS[n // 10] + "十" + (_DIGITS[n % 10] if n % 10 else "")
-    hundreds, rest = divmod(n, 100)
-    if rest == 0:
-        return _DIGITS[hundreds] + "百"
-    if rest < 10:
-        return _DIGITS[hundreds] + "百零" + _DIGITS[rest]
-    tens = chinese_number(rest)
-    return _DIGITS[hundreds] + "百" + ("一" + tens if rest < 20 else tens)
 
 
 def configure_timezone(name: str) -> None:
