@@ -88,11 +88,11 @@ async def test_chat_member_updates_are_opt_in(emu: BotApiEmulator) -> None:
 async def test_a_second_long_poll_ends_the_first(app: AnyApp, emu: BotApiEmulator) -> None:
     first = asyncio.create_task(app.bot.get_updates(timeout=5))
     await wait_until(lambda: emu.updates.waiting == 1)
-    second = asyncio.create_task(app.bot.get_updates(timeout=5))
+    second = asyncio.create_task(app.bot.get_updates(timeout=60))
     with pytest.raises(Conflict, match="terminated by other getUpdates request"):
-        await asyncio.wait_for(first, 2)
+        await asyncio.wait_for(first, 20)
     emu.user(1001).send("hi")
-    assert len(await asyncio.wait_for(second, 2)) == 1
+    assert len(await asyncio.wait_for(second, 20)) == 1
 
 
 async def test_get_updates_conflicts_with_a_webhook(app: AnyApp, emu: BotApiEmulator) -> None:
