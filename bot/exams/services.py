@@ -207,13 +207,16 @@ def open_exam(
     if exam is None:
         return Gate.NOT_FOUND, None, None
     attempt = exam_attempt(session, exam.id or 0)
+    expired = _utc(now) >= as_utc(exam.expires_at)
     if exam.inspector_id == user_id:
+        if attempt is None and expired:  # the issuer sees it expired, not "send the link"
+            _expire(session, exam)
         return Gate.ISSUER, exam, attempt
     if exam.candidate_id not in (None, user_id):
         return Gate.TAKEN, exam, None
     if attempt is not None:
         return (Gate.RESUME if attempt.status == "active" else Gate.DONE), exam, attempt
-    if exam.status == "expired" or _utc(now) >= as_utc(exam.expires_at):
+    if exam.status == "expired" or expired:
         _expire(session, exam)
         return Gate.EXPIRED, exam, None
     if exam.status != "issued":

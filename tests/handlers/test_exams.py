@@ -424,7 +424,7 @@ async def test_a_typed_code_opens_the_exam_like_the_link(driver: Driver) -> None
 
 
 async def test_the_issuer_is_asked_to_send_the_link_only_while_it_is_unused(
-    driver: Driver,
+    clock: FakeClock, driver: Driver
 ) -> None:
     code = await _issue(driver)
     replies = await driver.send(INSPECTOR, f"/exam {code}")
@@ -438,6 +438,11 @@ async def test_the_issuer_is_asked_to_send_the_link_only_while_it_is_unused(
     await driver.press(CANDIDATE, driver.last(CANDIDATE), label("exam_submit_yes"))
     replies = await driver.send(INSPECTOR, f"/start exam_{code}")
     assert "状态：已交卷，0 分，不合格" in replies[-1].text
+    assert "请把链接" not in replies[-1].text
+    unused = await _issue(driver)
+    clock.advance(hours=24, seconds=1)
+    replies = await driver.send(INSPECTOR, unused)
+    assert "状态：已过期，未参加" in replies[-1].text
     assert "请把链接" not in replies[-1].text
 
 
