@@ -472,6 +472,7 @@ async def test_long_results_split_between_questions_with_the_full_review_behind_
     assert result.buttons == [[label("exam_review")]]
     assert len(wrong) >= 2
     assert wrong[0].text.startswith("错题解析（45 题）\n\n第 1 题")
+    assert "您的答案：未作答　正确答案：“" in wrong[0].text  # choices quoted: “正确” is a choice
     assert _reviewed(wrong) == list(range(1, 46))
     before = len(driver.messages(CANDIDATE))
     await driver.press(CANDIDATE, result, label("exam_review"))
