@@ -44,6 +44,7 @@ __all__ = [
     "paper_from_values",
     "score_answer",
     "shortfall",
+    "smallest_pools",
 ]
 
 DEFAULT_SECTIONS = (("single", 20, 2.0), ("multiple", 10, 3.0), ("judge", 15, 2.0))
@@ -214,6 +215,18 @@ def paper_from_values(
     if problems:
         raise PaperError(problems)
     return Paper(tuple(sections), minutes, float(pass_mark), multiple_partial, sector_share)
+
+
+def smallest_pools(bank: Sequence[Question]) -> dict[str, int]:
+    """Per question type, the most a paper may ask so that every sector and role can fill it."""
+    return {
+        kind: min(
+            sum(1 for q in bank if q.type == kind and in_pool(q, sector, role))
+            for sector in SECTORS
+            for role in ROLES
+        )
+        for kind in TYPES
+    }
 
 
 def coverage(bank: Sequence[Question], paper: Paper) -> list[str]:

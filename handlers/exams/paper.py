@@ -10,7 +10,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.exams import issue as exam_issue
 from bot.exams import paper_settings as editor
-from bot.exams.paper import Paper, PaperError
+from bot.exams.paper import Paper, PaperError, smallest_pools
 from bot.kit import Context
 from bot.render import label, render
 from handlers.common import (
@@ -57,9 +57,9 @@ def _markup(paper: Paper) -> InlineKeyboardMarkup | None:
 async def _show(update: Update, context: Context, *, changed: bool = False) -> None:
     with db(context) as session:
         paper = exam_issue.get_default_paper(session, context.bot_data.settings)
-    await reply(
-        update, render("exam_paper", paper=paper, changed=changed, types=TYPES), _markup(paper)
-    )
+    limits = smallest_pools(bank(context).questions)
+    text = render("exam_paper", paper=paper, changed=changed, types=TYPES, limits=limits)
+    await reply(update, text, _markup(paper))
 
 
 @require_admin

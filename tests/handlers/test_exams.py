@@ -342,6 +342,8 @@ async def test_admin_edits_the_paper_step_by_step(driver: Driver, engine: Engine
     editor = (await driver.send(ADMIN, "/exam_paper"))[-1]
     assert "45 题，满分 100 分，80 分合格，限时 30 分钟" in editor.text
     assert "• 多选题 10 题 × 3 分 = 30 分" in editor.text
+    limits = "题库可出的上限（各行业、岗位中最少的）：单选题 49 道、多选题 15 道、判断题 28 道。"
+    assert limits in editor.text
     assert editor.buttons == [
         ["单选题 20×2分", "多选题 10×3分", "判断题 15×2分"],
         ["合格线 80 分", "限时 30 分钟", "本行业 50%"],
