@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import html
+import re
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -14,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from knowledge.loader import Citation
 from knowledge.vocab import Source, sources
+from knowledge.wording import chinese_number
 
 __all__ = [
     "MAX_TEXT",
@@ -22,8 +25,10 @@ __all__ = [
     "configure_timezone",
     "environment",
     "label",
+    "pack_items",
     "render",
     "split_message",
+    "visible_length",
 ]
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -32,28 +37,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 # needs no folder.
 FEATURE_FOLDERS = ("guidance", "campaigns", "exams", "tips", "broadcasts", "staff", "records")
 MAX_TEXT = 4096
-_DIGITS = "零一二三四五六七八九"
 # The zone every date shown is in: the TIMEZONE setting (configure_timezone, at start).
 _zone = {"name": "Asia/Shanghai"}
-
-
-def chinese_number(n: int) -> str:
-    """1 -> 一, 15 -> 十五, 126 -> 一百二十六 (article numbering as the statutes print it)."""
-    if n < 0:
-        raise ValueError(n)
-    if n < 10:
-        return _DIGITS[n]
-    if n < 20:
-        return "十" + (_DIGITS[n % 10] if n % 10 else "")
-    if n < 100:
-        return _DIGITS[n // 10] + "十" + (_DIGITS[n % 10] if n % 10 else "")
-    hundreds, rest = divmod(n, 100)
-    if rest == 0:
-        return _DIGITS[hundreds] + "百"
-    if rest < 10:
-        return _DIGITS[hundreds] + "百零" + _DIGITS[rest]
-    tens = chinese_number(rest)
-    return _DIGITS[hundreds] + "百" + ("一" + tens if rest < 20 else tens)
 
 
 def configure_timezone(name: str) -> None:
@@ -131,18 +116,18 @@ def label(key: str, **fmt: Any) -> str:
 
 
 def split_message(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Split HTML text at line breaks so each part fits Telegram's limit.
+    """Split HTML text at line breaks so each part fits Telegram's limit (after parsing).
 
     Our templates never open a tag on one line and close it on another, so a cut at a newline
     keeps every part well-formed. A single over-long line is cut at a character boundary
     outside any tag or entity.
     """
-    if len(text) <= limit:
+    if visible_length(text) <= limit:
         return [text]
     parts: list[str] = []
     current = ""
     for line in text.split("\n"):
-        while len(line) > limit:
+        while visible_length(line) > limit:
             cut = _safe_cut(line, limit)
             if current:
                 parts.append(current)
@@ -150,7 +135,7 @@ def split_message(text: str, limit: int = MAX_TEXT) -> list[str]:
             parts.append(line[:cut])
             line = line[cut:]
         candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
+        if visible_length(candidate) > limit:
             parts.append(current)
             current = line
         else:
@@ -158,6 +143,38 @@ def split_message(text: str, limit: int = MAX_TEXT) -> list[str]:
     if current.strip():
         parts.append(current)
     return [p for p in parts if p.strip()]
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def visible_length(html_text: str) -> int:
+    """The length Telegram checks: tags parsed away, entities as one character, in UTF-16."""
+    plain = html.unescape(_TAG.sub("", html_text))
+    return len(plain.encode("utf-16-le")) // 2
+
+
+def pack_items(items: Sequence[str], limit: int = MAX_TEXT, sep: str = "\n\n") -> list[str]:
+    """Join rendered items into as few messages as fit, breaking only between two items.
+
+    An item that alone exceeds the limit is the only case cut inside (at line breaks).
+    """
+    parts: list[str] = []
+    current = ""
+    for item in (i.strip() for i in items if i.strip()):
+        candidate = f"{current}{sep}{item}" if current else item
+        if visible_length(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            parts.append(current)
+        current = item
+        if visible_length(item) > limit:
+            parts.extend(split_message(item, limit))
+            current = ""
+    if current:
+        parts.append(current)
+    return parts
 
 
 def _safe_cut(line: str, limit: int) -> int:

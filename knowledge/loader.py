@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.vocab import DATA_DIR, Source, business_types, sources, topics
+from knowledge.wording import tidy
 from knowledge.yamlfile import DataError, Problems, check_item, line_of, load_with_lines
 
 __all__ = [
@@ -120,7 +121,7 @@ def _entry(item: Any, path: Path, problems: Problems) -> Entry | None:
     for key in ("question", "answer"):
         if not isinstance(item.get(key), str) or not item[key].strip():
             problems.add(path, line, f"缺少 {key}")
-    answer = str(item.get("answer", "")).strip()
+    answer = tidy(str(item.get("answer", "")).strip())
     if len(answer) > MAX_ANSWER:
         problems.add(
             path, line, f"answer 有 {len(answer)} 字，超过 {MAX_ANSWER} 字；长内容放 detail"
@@ -144,10 +145,10 @@ def _entry(item: Any, path: Path, problems: Problems) -> Entry | None:
     return Entry(
         id=str(entry_id),
         topic=str(item["topic"]),
-        question=str(item["question"]).strip(),
+        question=tidy(str(item["question"]).strip()),
         paraphrases=tuple(paraphrases or ()),
         answer=answer,
-        detail=str(item.get("detail") or "").strip(),
+        detail=tidy(str(item.get("detail") or "").strip()),
         business_types=frozenset(kinds or ()),
         tags=tuple(tags or ()),
         citations=tuple(citations),

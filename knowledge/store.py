@@ -43,8 +43,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 # Bump when the saved arrays or the way they are computed change (search.py, text.py,
-# lexicon.py; not facets.py: the entries' facets are read at load time).
-INDEX_FORMAT = 2
+# lexicon.py, wording.py; not facets.py: the entries' facets are read at load time).
+INDEX_FORMAT = 3
 PACKAGED_INDEX = PACKAGE_DIR / "index.npz"
 # Data files the index does not read: the quiz bank, holiday tips, 日管控 checklists, the docs,
 # and the ranker model (applied at query time).

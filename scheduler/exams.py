@@ -11,7 +11,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from telegram import Bot
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Job, JobQueue
 
@@ -21,7 +21,7 @@ from bot.exams.bank import Bank, load_exam_bank
 from bot.exams.views import Result, result_of
 from bot.kit import App, BotData, Context, send
 from bot.models import Attempt, as_utc
-from bot.render import render
+from bot.render import label, pack_items, render
 from bot.users import mark_blocked
 from knowledge.quiz import ROLES, SECTORS
 
@@ -29,6 +29,7 @@ __all__ = [
     "bank_of",
     "deliver_result",
     "resume_exams",
+    "review_parts",
     "schedule_submit",
     "submit_due",
 ]
@@ -46,8 +47,23 @@ def bank_of(data: BotData) -> Bank:
     return loaded
 
 
-def result_texts(result: Result, *, auto: bool) -> tuple[str, str, str]:
-    """(the candidate's result, the wrong answers, the inspector's notice)."""
+def review_parts(result: Result, *, full: bool) -> list[str]:
+    """The wrong (or all) questions with their explanations, split only between questions."""
+    shown = result.review if full else result.wrong
+    if not shown:
+        return []
+    head = render("exam_wrong", r=result, full=full)
+    return pack_items([head, *(render("exam_review_item", w=w) for w in shown)])
+
+
+def review_markup(attempt_id: int) -> InlineKeyboardMarkup:
+    """The result's button to the whole paper's review."""
+    data = f"ex:r:{attempt_id}"
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label("exam_review"), callback_data=data)]])
+
+
+def result_texts(result: Result, *, auto: bool) -> tuple[str, list[str], str]:
+    """(the candidate's result, the wrong answers in parts, the inspector's notice)."""
     ctx = {
         "r": result,
         "a": result.attempt,
@@ -56,7 +72,7 @@ def result_texts(result: Result, *, auto: bool) -> tuple[str, str, str]:
         "sector": SECTORS.get(result.attempt.sector, ""),
         "role": ROLES.get(result.attempt.role, ""),
     }
-    wrong = render("exam_wrong", r=result) if result.wrong else ""
+    wrong = review_parts(result, full=False)
     return render("exam_result", **ctx), wrong, render("exam_notify", **ctx)
 
 
@@ -83,16 +99,18 @@ async def deliver_result(bot: Bot, data: BotData, attempt_id: int, *, auto: bool
         result = result_of(session, attempt, bank_of(data))
     mine, wrong, notice = result_texts(result, auto=auto)
     await _edit_closed(bot, attempt, auto=auto)
-    for chat_id, text in ((attempt.user_id, mine), (attempt.user_id, wrong)):
-        if text:
-            await _safe_send(bot, data, chat_id, text)
+    await _safe_send(bot, data, attempt.user_id, mine, review_markup(attempt_id))
+    for part in wrong:
+        await _safe_send(bot, data, attempt.user_id, part)
     if result.exam is not None:
         await _safe_send(bot, data, result.exam.inspector_id, notice)
 
 
-async def _safe_send(bot: Bot, data: BotData, chat_id: int, text: str) -> None:
+async def _safe_send(
+    bot: Bot, data: BotData, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
     try:
-        await send(bot, chat_id, text)
+        await send(bot, chat_id, text, markup)
     except Forbidden:
         with session_scope(data.engine) as session:
             mark_blocked(session, user_id=chat_id)

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from bot.config import Settings
 from bot.exams.bank import Bank
 from bot.exams.paper import Paper, PaperError, default_paper, shortfall
-from bot.exams.services import clean_name
+from bot.exams.services import CODE_ALPHABET, CODE_LENGTH, clean_name
 from bot.models import Exam, ExamDraft, ExamSetting, as_utc, utcnow
 from bot.users import audit
 from knowledge.quiz import ROLES, SECTORS
@@ -51,8 +51,6 @@ TEXT_STEPS = frozenset({"enterprise", "credit_code", "township", "candidate"})
 OPTIONAL = frozenset({"credit_code", "township", "candidate"})
 SKIP_WORDS = frozenset({"无", "没有", "跳过", "-", "—", "/", "略"})
 """What staff type in place of an optional value they do not have."""
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread on site
-CODE_LENGTH = 8
 DRAFT_TTL = timedelta(minutes=30)
 PAPER_KEY = "default_paper"
 

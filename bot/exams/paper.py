@@ -35,15 +35,16 @@ __all__ = [
     "Paper",
     "PaperError",
     "Section",
+    "coverage",
     "default_paper",
     "draw_exam",
     "draw_practice",
     "in_pool",
     "option_order",
     "paper_from_values",
-    "paper_values",
     "score_answer",
     "shortfall",
+    "smallest_pools",
 ]
 
 DEFAULT_SECTIONS = (("single", 20, 2.0), ("multiple", 10, 3.0), ("judge", 15, 2.0))
@@ -52,11 +53,15 @@ MAX_QUESTIONS = 90  # Telegram allows 100 buttons on a message; the sheet needs 
 
 
 class PaperError(ValueError):
-    """A paper definition is invalid or the bank cannot fill it; args[0] lists the problems."""
+    """A paper definition is invalid or the bank cannot fill it; args[0] lists the problems.
 
-    def __init__(self, problems: list[str]) -> None:
+    fields names the setting each problem is about (a form shows it next to that field).
+    """
+
+    def __init__(self, problems: list[str], fields: Mapping[str, str] | None = None) -> None:
         super().__init__(problems)
         self.problems = problems
+        self.fields = dict(fields or {})
 
     def __str__(self) -> str:
         return "；".join(self.problems)
@@ -160,76 +165,82 @@ def _sections(raw: Any, problems: list[str]) -> list[Section]:
     return sections
 
 
-# --- settings typed as plain values (the console's form, a step-by-step editor) ----------------
-
-_SETTINGS = ("minutes", "pass_mark", "multiple_partial", "sector_share")
-
-
-def paper_values(paper: Paper) -> dict[str, str]:
-    """A paper as the plain values paper_from_values reads (a type not in it has count 0)."""
-    values = {f"{t}_count": "0" for t in TYPES} | {f"{t}_points": "" for t in TYPES}
-    for s in paper.sections:
-        values[f"{s.type}_count"], values[f"{s.type}_points"] = str(s.count), f"{s.points:g}"
-    values.update({name: f"{getattr(paper, name):g}" for name in _SETTINGS})
-    return values
-
-
-def _typed_number(text: str) -> float | None:
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
-def paper_from_values(values: Mapping[str, str]) -> tuple[Paper | None, dict[str, str]]:
-    """Validate settings typed as text: per type `<type>_count` (0: none of that type) and
-    `<type>_points`, then minutes, pass_mark, multiple_partial, sector_share. Returns the paper,
-    or the problems in Chinese by field name; the paper passes Paper.from_dict's rules too."""
-    errors: dict[str, str] = {}
-    sections: list[dict[str, Any]] = []
-    for kind, name in TYPES.items():
-        raw = values.get(f"{kind}_count", "").strip() or "0"
-        if not (raw.isascii() and raw.isdigit()) or int(raw) > 100:
-            errors[f"{kind}_count"] = f"{name}题数应为 0-100 的整数。"
-            continue
-        points = _typed_number(values.get(f"{kind}_points", "").strip())
-        if int(raw) and (points is None or not 0.5 <= points <= 50):
-            errors[f"{kind}_points"] = f"{name}每题分数应为 0.5-50 之间的数。"
-        elif int(raw):
-            sections.append({"type": kind, "count": int(raw), "points": points})
-    size = sum(s["count"] for s in sections)
-    if not sections and not errors:
-        errors["sections"] = "至少要有一种题型的题数大于 0。"
-    elif size > MAX_QUESTIONS:
-        errors["sections"] = f"题目总数不能超过 {MAX_QUESTIONS} 道（现为 {size} 道）。"
-    total = sum(s["count"] * s["points"] for s in sections)
-    limits = {
-        "minutes": (5, 240, "考试时间应为 5-240 之间的整数（分钟）。"),
-        "pass_mark": (
-            0.01,
-            total or math.inf,
-            f"合格分应大于 0，且不超过总分 {total:g} 分。" if total else "合格分应为大于 0 的数。",
-        ),
-        "multiple_partial": (0, 0.99, "多选题少选得分比例应为 0-0.99（0：全对才得分）。"),
-        "sector_share": (0, 1, "本行业题目占比应为 0-1 之间的数（如 0.5）。"),
-    }
-    settings: dict[str, float] = {}
-    for field_name, (low, high, message) in limits.items():
-        value = _typed_number(values.get(field_name, "").strip())
-        whole = field_name != "minutes" or (value is not None and value.is_integer())
-        if value is None or not whole or not low <= value <= high:
-            errors[field_name] = message
-        else:
-            settings[field_name] = int(value) if field_name == "minutes" else value
-    if errors:
-        return None, errors
-    return Paper.from_dict({"sections": sections, **settings}), {}
-
-
 def default_paper(*, minutes: int = 30, pass_mark: float = 80) -> Paper:
     """The default 100-point paper (see the module docstring)."""
     return Paper(tuple(Section(*s) for s in DEFAULT_SECTIONS), minutes, float(pass_mark))
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def paper_from_values(
+    counts: Mapping[str, int],
+    points: Mapping[str, float],
+    *,
+    minutes: int,
+    pass_mark: float,
+    multiple_partial: float = 0.0,
+    sector_share: float = 0.5,
+) -> Paper:
+    """A paper from plain values (the bot's editor, the web console); PaperError in Chinese.
+
+    counts and points are keyed by question type (single, multiple, judge); a count of 0 leaves
+    that type out of the paper. The error's fields are keyed <type>_count, <type>_points,
+    sections, minutes, pass_mark, multiple_partial and sector_share.
+    """
+    fields: dict[str, str] = {}
+    sections = []
+    for kind, name in TYPES.items():
+        count, each = counts.get(kind, 0), points.get(kind, 0)
+        if not (_is_int(count) and 0 <= count <= 100):
+            fields[f"{kind}_count"] = f"{name}题数应为 0-100 的整数"
+        elif count and not 0.5 <= each <= 50:
+            fields[f"{kind}_points"] = f"{name}每题分值应在 0.5-50 分之间（现为 {each:g}）"
+        elif count:
+            sections.append(Section(kind, count, float(each)))
+    size = sum(s.count for s in sections)
+    if not sections and not fields:
+        fields["sections"] = "至少要有一类题目（题数大于 0）"
+    elif size > MAX_QUESTIONS:
+        fields["sections"] = f"题目总数不能超过 {MAX_QUESTIONS} 道（现为 {size} 道）"
+    total = sum(s.count * s.points for s in sections)
+    if not (_is_int(minutes) and 5 <= minutes <= 240):
+        fields["minutes"] = "限时应为 5-240 分钟的整数"
+    if not 0 < pass_mark <= (total or math.inf):
+        most = f"且不超过满分 {total:g} 分" if total else ""
+        fields["pass_mark"] = f"合格线应大于 0 {most}（现为 {pass_mark:g} 分）".replace(
+            " （", "（"
+        )
+    if not 0 <= multiple_partial < 1:
+        fields["multiple_partial"] = "多选题少选得分比例应在 0 到 1 之间（不含 1）"
+    if not 0 <= sector_share <= 1:
+        fields["sector_share"] = "本行业题目占比应在 0% 到 100% 之间"
+    if fields:
+        raise PaperError(list(fields.values()), fields)
+    return Paper(tuple(sections), minutes, float(pass_mark), multiple_partial, sector_share)
+
+
+def smallest_pools(bank: Sequence[Question]) -> dict[str, int]:
+    """Per question type, the most a paper may ask so that every sector and role can fill it."""
+    return {
+        kind: min(
+            sum(1 for q in bank if q.type == kind and in_pool(q, sector, role))
+            for sector in SECTORS
+            for role in ROLES
+        )
+        for kind in TYPES
+    }
+
+
+def coverage(bank: Sequence[Question], paper: Paper) -> list[str]:
+    """What the bank lacks to fill the paper, for every sector and role an exam may name."""
+    return [
+        problem
+        for sector in SECTORS
+        for role in ROLES
+        for problem in shortfall(bank, sector, role, paper)
+    ]
 
 
 # --- the draw ---------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ __all__ = [
     "Press",
     "Reason",
     "Step",
+    "active_round",
     "awaiting_name",
     "check",
     "choose",
@@ -40,6 +41,7 @@ __all__ = [
     "next_question",
     "open_exam",
     "open_mistakes",
+    "own_submitted",
     "refused",
     "set_candidate_name",
     "start_exam",
@@ -47,12 +49,16 @@ __all__ = [
     "start_review",
     "submit",
     "toggle",
+    "typed_code",
 ]
 
 PRACTICE_POINTS = 10.0
 REVIEW_SIZE = 10
 NAME_LENGTH = (2, 20)
 _NOT_NAME = re.compile(r"[0-9?？!！:：/@#<>]")
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread on site
+CODE_LENGTH = 8
+_CODE_RE = re.compile(f"[{CODE_ALPHABET}]{{{CODE_LENGTH}}}")
 
 
 # --- creating attempts ------------------------------------------------------------------------
@@ -95,6 +101,16 @@ def _abandon_rounds(session: Session, user_id: int) -> None:
         .where(col(Attempt.mode).in_(("practice", "review")))
         .values(status="abandoned")
     )
+
+
+def active_round(session: Session, user_id: int) -> Attempt | None:
+    """The user's unfinished practice or 错题本 round, if any."""
+    return session.exec(
+        select(Attempt)
+        .where(col(Attempt.user_id) == user_id, col(Attempt.status) == "active")
+        .where(col(Attempt.mode).in_(("practice", "review")))
+        .order_by(col(Attempt.id).desc())
+    ).first()
 
 
 def start_practice(
@@ -169,6 +185,20 @@ def find_exam(session: Session, code: str) -> Exam | None:
     return session.exec(select(Exam).where(col(Exam.code) == code)).first() if code else None
 
 
+def typed_code(text: str) -> str | None:
+    """The exam code in a typed message ("abcd 2345" or "/exam ABCD2345"), or None."""
+    code = "".join(text.split()).upper()
+    return code if _CODE_RE.fullmatch(code) else None
+
+
+def own_submitted(session: Session, *, attempt_id: int, user_id: int) -> Attempt | None:
+    """The user's own submitted exam sitting (for its review), or None."""
+    attempt = session.get(Attempt, attempt_id)
+    if attempt is None or attempt.user_id != user_id or attempt.status != "submitted":
+        return None
+    return attempt
+
+
 def open_exam(
     session: Session, *, code: str, user_id: int, now: datetime
 ) -> tuple[Gate, Exam | None, Attempt | None]:
@@ -177,13 +207,16 @@ def open_exam(
     if exam is None:
         return Gate.NOT_FOUND, None, None
     attempt = exam_attempt(session, exam.id or 0)
+    expired = _utc(now) >= as_utc(exam.expires_at)
     if exam.inspector_id == user_id:
+        if attempt is None and expired:  # the issuer sees it expired, not "send the link"
+            _expire(session, exam)
         return Gate.ISSUER, exam, attempt
     if exam.candidate_id not in (None, user_id):
         return Gate.TAKEN, exam, None
     if attempt is not None:
         return (Gate.RESUME if attempt.status == "active" else Gate.DONE), exam, attempt
-    if exam.status == "expired" or _utc(now) >= as_utc(exam.expires_at):
+    if exam.status == "expired" or expired:
         _expire(session, exam)
         return Gate.EXPIRED, exam, None
     if exam.status != "issued":

@@ -21,8 +21,8 @@ __all__ = [
     "OptionView",
     "QuestionView",
     "Result",
+    "ReviewItem",
     "TopicLine",
-    "WrongItem",
     "answered",
     "indexes",
     "item_at",
@@ -178,10 +178,11 @@ class TopicLine:
 
 
 @dataclass(frozen=True, slots=True)
-class WrongItem:
-    """A question answered wrongly (or not at all), shown with its explanation."""
+class ReviewItem:
+    """One question of a sitting as reviewed afterwards: answers, explanation, 依据."""
 
     number: int
+    correct: bool
     question: Question
     options: tuple[tuple[str, str], ...]
     chosen: str
@@ -204,14 +205,19 @@ class Result:
     right: int
     total: int
     topics: tuple[TopicLine, ...]
-    wrong: tuple[WrongItem, ...] = field(default=())
+    review: tuple[ReviewItem, ...] = field(default=())
+
+    @property
+    def wrong(self) -> tuple[ReviewItem, ...]:
+        """The questions answered wrongly or not at all."""
+        return tuple(item for item in self.review if not item.correct)
 
 
 def result_of(session: Session, attempt: Attempt, bank: Bank) -> Result:
     """Score, pass, per-topic breakdown and the wrong answers of a submitted attempt."""
     exam = session.get(Exam, attempt.exam_id) if attempt.exam_id else None
     topics: dict[str, list[float]] = {}
-    wrong: list[WrongItem] = []
+    review: list[ReviewItem] = []
     right = total = 0
     for item in items(session, attempt.id or 0):
         question = bank.by_id.get(item.question_id)
@@ -224,21 +230,21 @@ def result_of(session: Session, attempt: Attempt, bank: Bank) -> Result:
         line[1] += 1
         line[2] += item.earned
         line[3] += item.points
-        if not item.correct:
-            order = [int(p) for p in item.option_order.split(",")]
-            wrong.append(
-                WrongItem(
-                    number=item.position + 1,
-                    question=question,
-                    options=tuple((LETTERS[i], question.options[o]) for i, o in enumerate(order))
-                    if question.type != "judge"
-                    else (),
-                    chosen=_display_letters(question, order, indexes(item.chosen)),
-                    answer=_display_letters(question, order, question.answer),
-                    earned=item.earned,
-                    points=item.points,
-                )
+        order = [int(p) for p in item.option_order.split(",")]
+        review.append(
+            ReviewItem(
+                number=item.position + 1,
+                correct=bool(item.correct),
+                question=question,
+                options=tuple((LETTERS[i], question.options[o]) for i, o in enumerate(order))
+                if question.type != "judge"
+                else (),
+                chosen=_display_letters(question, order, indexes(item.chosen)),
+                answer=_display_letters(question, order, question.answer),
+                earned=item.earned,
+                points=item.points,
             )
+        )
     end = as_utc(attempt.submitted_at) if attempt.submitted_at else as_utc(attempt.started_at)
     return Result(
         attempt=attempt,
@@ -253,5 +259,5 @@ def result_of(session: Session, attempt: Attempt, bank: Bank) -> Result:
         topics=tuple(
             TopicLine(t, int(v[0]), int(v[1]), v[2], v[3]) for t, v in sorted(topics.items())
         ),
-        wrong=tuple(wrong),
+        review=tuple(review),
     )

@@ -31,6 +31,11 @@ class UpdateQueue:
     def __len__(self) -> int:
         return len(self._pending)
 
+    @property
+    def waiting(self) -> int:
+        """How many long polls (or wait() calls) are parked here now: a test's readiness signal."""
+        return len(self._waiters)
+
     def is_allowed(self, kind: str) -> bool:
         """Whether the bot subscribed to updates of this type."""
         if self.allowed is None:

@@ -10,21 +10,26 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.kit import Context, Registration
-from handlers.exams import practice, staff, take
+from handlers.exams import paper, practice, staff, take
 from scheduler.exams import resume_exams
 
 __all__ = ["REGISTRATION"]
 
 
 async def exam_text(update: Update, context: Context) -> bool:
-    """Text input: an inspector's draft step, else a candidate's name."""
-    return await staff.draft_text(update, context) or await take.name_text(update, context)
+    """Text input: a draft step, a paper field, a typed exam code, else a candidate's name."""
+    return (
+        await staff.draft_text(update, context)
+        or await paper.paper_text(update, context)
+        or await take.code_text(update, context)
+        or await take.name_text(update, context)
+    )
 
 
 REGISTRATION = Registration(
     name="exams",
     section="exams",
-    handlers=(*practice.HANDLERS, *take.HANDLERS, *staff.HANDLERS),
+    handlers=(*practice.HANDLERS, *take.HANDLERS, *staff.HANDLERS, *paper.HANDLERS),
     deep_links={"exam": take.open_link},
     menu_actions={"menu_quiz": practice.quiz, "menu_mistakes": practice.mistakes},
     startup=(resume_exams,),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.exams import services as exams
@@ -21,11 +21,46 @@ __all__ = ["HANDLERS", "mistakes", "quiz"]
 MISTAKES_SHOWN = 10
 
 
-async def quiz(update: Update, context: Context) -> None:
-    """/quiz — choose the sector first."""
+def _sectors() -> tuple[str, InlineKeyboardMarkup | None]:
     items = [button(name, f"exq:s:{key}") for key, name in SECTORS.items()]
     rows = [items[i : i + 2] for i in range(0, len(items), 2)]
-    await reply(update, render("exam_quiz_sectors"), keyboard(rows))
+    return render("exam_quiz_sectors"), keyboard(rows)
+
+
+async def quiz(update: Update, context: Context) -> None:
+    """/quiz — offer to continue an unfinished round, else choose the sector first."""
+    with db(context) as session:
+        attempt = exams.active_round(session, user_id(update))
+        view = attempt and question_view(session, attempt, bank(context), context.now())
+    if attempt is None or view is None:
+        await reply(update, *_sectors())
+        return
+    resume = button(label("quiz_resume"), f"exq:c:{attempt.id}")
+    markup = keyboard([[resume, button(label("quiz_restart"), "exq:x")]])
+    await reply(update, render("exam_quiz_resume", v=view), markup)
+
+
+async def resume_round(update: Update, context: Context) -> None:
+    """exq:c:<attempt> — show the unfinished round's current question again."""
+    query = update.callback_query
+    assert query is not None and query.data
+    with db(context) as session:
+        attempt = exams.active_round(session, user_id(update))
+    if attempt is None or str(attempt.id) != query.data.split(":")[2]:
+        await answer_query(update, render("stale_button"), alert=True)
+        return
+    await answer_query(update)
+    await query.edit_message_reply_markup(None)
+    await _first_question(update, context, attempt)
+
+
+async def restart_round(update: Update, context: Context) -> None:
+    """exq:x — start over: choose the sector (the old round ends when the new one starts)."""
+    query = update.callback_query
+    assert query is not None
+    await answer_query(update)
+    text, markup = _sectors()
+    await query.edit_message_text(text, reply_markup=markup)
 
 
 async def choose_sector(update: Update, context: Context) -> None:
@@ -106,4 +141,6 @@ HANDLERS: list[BaseHandler[Update, Context, Any]] = [
     CallbackQueryHandler(choose_sector, pattern=r"^exq:s:[a-z]+$"),
     CallbackQueryHandler(start_round, pattern=r"^exq:r:[a-z]+:[a-z]+$"),
     CallbackQueryHandler(start_review, pattern=r"^exq:m$"),
+    CallbackQueryHandler(resume_round, pattern=r"^exq:c:\d{1,12}$"),
+    CallbackQueryHandler(restart_round, pattern=r"^exq:x$"),
 ]

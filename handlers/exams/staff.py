@@ -4,7 +4,6 @@ Every action is written to the audit log."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +12,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.exams import issue as exam_issue
 from bot.exams.issue import OPTIONAL, TEXT_STEPS, Draft
-from bot.exams.paper import Paper, PaperError
+from bot.exams.paper import PaperError
 from bot.exams.stats import open_exams, parse_filter
 from bot.kit import Context
 from bot.render import label, render
@@ -26,7 +25,6 @@ from handlers.common import (
     keyboard,
     parse_int,
     reply,
-    require_admin,
     require_inspector,
     user_id,
 )
@@ -280,31 +278,10 @@ async def exam_export(update: Update, context: Context) -> None:
         await update.effective_chat.send_document(data, filename=name, caption=caption)
 
 
-@require_admin
-async def exam_paper(update: Update, context: Context) -> None:
-    """/exam_paper [JSON | default] — show or set the paper new exams use."""
-    text = args_text(context)
-    uid = user_id(update)
-    try:
-        paper = None if text in ("", "default") else Paper.from_json(text)
-    except PaperError as exc:
-        await reply(update, render("exam_paper", paper=None, problems=exc.problems, json=""))
-        return
-    with db(context) as session:
-        if text:
-            exam_issue.set_default_paper(session, actor_id=uid, paper=paper)
-        current = exam_issue.get_default_paper(session, context.bot_data.settings)
-    pretty = json.dumps(json.loads(current.to_json()), ensure_ascii=False, indent=1)
-    await reply(
-        update, render("exam_paper", paper=current, problems=[], json=pretty, changed=bool(text))
-    )
-
-
 HANDLERS: list[BaseHandler[Update, Context, Any]] = [
     CommandHandler("exam_new", exam_new),
     CommandHandler("exam_results", exam_results),
     CommandHandler("exam_export", exam_export),
-    CommandHandler("exam_paper", exam_paper),
     CallbackQueryHandler(draft_button, pattern=r"^exn:(sec|role|town|skip):[a-z0-9_]{1,20}$"),
     CallbackQueryHandler(draft_issue, pattern=r"^exn:ok$"),
     CallbackQueryHandler(draft_redo, pattern=r"^exn:redo$"),

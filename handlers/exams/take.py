@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from telegram import ForceReply, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.exams import services as exams
 from bot.exams.paper import Paper
@@ -15,7 +15,7 @@ from bot.exams.views import QuestionView, question_view, result_of
 from bot.kit import Context, edit_pressed, refusal_text, refuse
 from bot.models import Attempt, Exam
 from bot.render import label, render
-from handlers.common import answer_query, button, db, keyboard, reply, user_id
+from handlers.common import answer_query, args_text, button, db, keyboard, reply, user_id
 from handlers.exams.support import (
     bank,
     practice_summary,
@@ -24,9 +24,9 @@ from handlers.exams.support import (
     sheet_markup,
 )
 from knowledge.quiz import ROLES, SECTORS
-from scheduler.exams import deliver_result, schedule_submit, submit_due
+from scheduler.exams import deliver_result, review_parts, schedule_submit, submit_due
 
-__all__ = ["HANDLERS", "name_text", "open_link"]
+__all__ = ["HANDLERS", "code_text", "name_text", "open_link"]
 
 
 Acted = tuple[Step, QuestionView | None]
@@ -110,6 +110,29 @@ async def open_link(update: Update, context: Context, argument: str) -> None:
         await _confirm(update, exam)
     else:
         await reply(update, render("exam_gate", gate=gate.value))
+
+
+async def code_text(update: Update, context: Context) -> bool:
+    """Text input: a typed exam code opens the exam as the link does."""
+    text = update.message.text if update.message else None
+    code = exams.typed_code(text) if text else None
+    if code is None or text is None:
+        return False
+    with db(context) as session:
+        known = exams.find_exam(session, code) is not None
+    if not known and text.strip() != code:  # an unknown lower-case word is not a code
+        return False
+    await open_link(update, context, code)
+    return True
+
+
+async def exam_command(update: Update, context: Context) -> None:
+    """/exam CODE — the typed code, for those who cannot open the link."""
+    code = exams.typed_code(args_text(context))
+    if code is None:
+        await reply(update, render("exam_code_usage"))
+        return
+    await open_link(update, context, code)
 
 
 async def name_text(update: Update, context: Context) -> bool:
@@ -311,7 +334,22 @@ async def submit(update: Update, context: Context) -> None:
     await _after(update, context, _act(update, context, exams.submit, aid, None))
 
 
+async def review(update: Update, context: Context) -> None:
+    """ex:r:<attempt> — the whole paper reviewed, split only between questions."""
+    (aid,) = _ints(update)
+    with db(context) as session:
+        attempt = exams.own_submitted(session, attempt_id=aid, user_id=user_id(update))
+        result = attempt and result_of(session, attempt, bank(context))
+    if not result:
+        await answer_query(update, render("stale_button"), alert=True)
+        return
+    await answer_query(update)
+    for part in review_parts(result, full=True):
+        await reply(update, part)
+
+
 HANDLERS: list[BaseHandler[Update, Context, Any]] = [
+    CommandHandler("exam", exam_command),
     CallbackQueryHandler(start, pattern=r"^exs:go:\d{1,12}$"),
     CallbackQueryHandler(rename, pattern=r"^exs:nm:\d{1,12}$"),
     CallbackQueryHandler(choose, pattern=r"^ex:a:\d{1,12}:\d{1,3}:\d$"),
@@ -322,4 +360,5 @@ HANDLERS: list[BaseHandler[Update, Context, Any]] = [
     CallbackQueryHandler(sheet, pattern=r"^ex:k:\d{1,12}:\d{1,3}$"),
     CallbackQueryHandler(ask_submit, pattern=r"^ex:q:\d{1,12}:\d{1,3}$"),
     CallbackQueryHandler(submit, pattern=r"^ex:y:\d{1,12}$"),
+    CallbackQueryHandler(review, pattern=r"^ex:r:\d{1,12}$"),
 ]

@@ -798,7 +798,9 @@ DATES = r"\d{4}[-年/.]\d{1,2}([-月/.]\d{1,2})?(~\d{4}-\d{1,2})?"
 @given(st.text(max_size=120) | st.from_regex(DATES))
 def test_text_entry_points_take_any_text(text: str) -> None:
     found = exam_issue.parse_line(text)
-    assert set(found) <= set(exam_issue.STEPS)
+    # A placeholder ("-") is recorded as skip_<step> for an optional step.
+    assert {k.removeprefix("skip_") for k in found} <= set(exam_issue.STEPS)
+    assert {k for k in found if k.startswith("skip_")} <= {"skip_credit_code", "skip_township"}
     for step in exam_issue.TEXT_STEPS:
         value = exam_issue.check_value(step, text)
         assert value is None or 2 <= len(value) <= 60
@@ -807,3 +809,44 @@ def test_text_entry_points_take_any_text(text: str) -> None:
     assert all(word in text for word in unknown)
     name = exams.clean_name(text)
     assert name is None or 2 <= len(name) <= 20
+
+
+def test_paper_settings_from_plain_values_are_checked_then_saved(
+    session: Session, bank: Bank
+) -> None:
+    from bot.config import Settings
+    from bot.exams.paper_settings import save_paper_settings
+
+    settings = Settings(_env_file=None, database_url="sqlite://")  # type: ignore[call-arg]
+    with pytest.raises(PaperError) as bad:
+        save_paper_settings(
+            session, actor_id=1, bank=bank, counts={"single": 0, "multiple": 2, "judge": 101},
+            points={"multiple": 0.1}, minutes=300, pass_mark=0, sector_share=1.5,
+        )  # fmt: skip
+    assert bad.value.problems == [
+        "多选题每题分值应在 0.5-50 分之间（现为 0.1）",
+        "判断题题数应为 0-100 的整数",
+        "限时应为 5-240 分钟的整数",
+        "合格线应大于 0（现为 0 分）",
+        "本行业题目占比应在 0% 到 100% 之间",
+    ]
+    # Each problem names its setting, so a form can show it beside the field.
+    assert list(bad.value.fields) == [
+        "multiple_points", "judge_count", "minutes", "pass_mark", "sector_share"
+    ]  # fmt: skip
+    with pytest.raises(PaperError) as short:
+        save_paper_settings(
+            session, actor_id=1, bank=bank, counts={"multiple": 30}, points={"multiple": 3},
+            minutes=30, pass_mark=60,
+        )  # fmt: skip
+    assert short.value.problems[:2] == [
+        "题库不足以组卷：",
+        "通用·食品安全总监的多选题只有 23 道，试卷需要 30 道",
+    ]
+    assert exam_issue.get_default_paper(session, settings) == default_paper()
+    paper = save_paper_settings(
+        session, actor_id=1, bank=bank, counts={"single": 10, "judge": 10},
+        points={"single": 5, "judge": 5}, minutes=20, pass_mark=60, sector_share=0.3,
+    )  # fmt: skip
+    assert exam_issue.get_default_paper(session, settings) == paper
+    assert (paper.size, paper.total, paper.minutes, paper.sector_share) == (20, 100, 20, 0.3)

@@ -11,8 +11,10 @@ from bot.render import (
     configure_timezone,
     environment,
     label,
+    pack_items,
     render,
     split_message,
+    visible_length,
 )
 
 
@@ -60,7 +62,7 @@ def test_long_text_splits_at_lines_within_the_limit() -> None:
     text = "\n".join([line] * 100)
     parts = split_message(text, limit=4096)
     assert len(parts) == 3
-    assert all(len(p) <= 4096 for p in parts)
+    assert all(visible_length(p) <= 4096 for p in parts)
     assert "\n".join(parts) == text
     assert all(p.count("<b>") == p.count("</b>") for p in parts)
 
@@ -69,8 +71,16 @@ def test_a_single_overlong_line_is_cut_outside_tags_and_entities() -> None:
     text = "甲&amp;" * 2000
     parts = split_message(text, limit=1000)
     assert "".join(parts) == text
-    assert all(len(p) <= 1000 for p in parts)
+    assert all(visible_length(p) <= 1000 for p in parts)
     assert all(not p.endswith("&") and not p.endswith("&am") for p in parts)
+
+
+def test_items_are_packed_whole_by_their_length_after_parsing() -> None:
+    item = "<b>第 1 题</b> " + "&lt;字&gt;" * 300  # 1,300 characters as HTML, 906 as shown
+    parts = pack_items([item] * 9, limit=4096)
+    assert [p.count("<b>第 1 题</b>") for p in parts] == [4, 4, 1]
+    assert all(visible_length(p) <= 4096 for p in parts)
+    assert pack_items(["短", "x" * 5000], limit=4096)[1:] == ["x" * 4096, "x" * 904]
 
 
 def test_citations_are_grouped_per_statute_in_order() -> None:

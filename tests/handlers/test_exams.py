@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 from PIL import Image
 from sqlalchemy.engine import Engine
@@ -12,8 +13,9 @@ from sqlmodel import select
 from bot.charts import AXIS_KEY
 from bot.exams.paper import Paper
 from bot.models import AuditLog, Exam
-from bot.render import label
+from bot.render import label, render
 from bot.sandbox.driver import Driver
+from bot.sandbox.state import StoredMessage
 from tests.conftest import ADMIN, INSPECTOR
 from tests.exam_helpers import (  # the *_fixture imports register fixtures
     FakeClock,
@@ -21,6 +23,7 @@ from tests.exam_helpers import (  # the *_fixture imports register fixtures
     attempt_of,
     clock_fixture,  # noqa: F401
     code_in,
+    exam_by_code,
     session_of,
 )
 
@@ -228,17 +231,54 @@ async def test_forged_and_stale_exam_buttons(
     assert attempt_of(engine, CANDIDATE).current == 1
 
 
-async def test_earlier_practice_round_is_refused(driver: Driver) -> None:
-    user = 6002
+async def _practise(driver: Driver, user: int) -> StoredMessage:
+    """Start a 通用/总监 practice round; its first question."""
     await driver.send(user, "/quiz")
     await driver.press(user, driver.last(user), "通用")
     await driver.press(user, driver.last(user), "食品安全总监")
-    old = driver.last(user)
+    return driver.last(user)
+
+
+async def _answer_practice(driver: Driver, user: int, question: StoredMessage) -> None:
+    """Tick option A (and confirm a 多选), so the question is judged."""
+    await driver.press(user, question, (0, 0))
+    shown = driver.emulator.message(user, question.message_id)
+    if [label("quiz_next")] not in shown.buttons:
+        await driver.press(user, shown, (len(shown.buttons) - 1, 0))
+
+
+async def test_earlier_practice_round_is_refused(driver: Driver) -> None:
+    user = 6002
+    old = await _practise(driver, user)
     await driver.send(user, "/quiz")
+    await driver.press(user, driver.last(user), label("quiz_restart"))
     await driver.press(user, driver.last(user), "通用")
     await driver.press(user, driver.last(user), "食品安全总监")
     await driver.press(user, old, (0, 0))
     assert driver.last_answer() == "这份答卷已经交卷或已结束，不能再作答。"
+
+
+async def test_quiz_in_the_middle_of_a_round_offers_to_continue(driver: Driver) -> None:
+    user = 6003
+    first = await _practise(driver, user)
+    await _answer_practice(driver, user, first)
+    await driver.press(user, driver.last(user), label("quiz_next"))
+    second = driver.last(user)
+    assert second.text.startswith("练习 第 2/10 题")
+    replies = await driver.send(user, "/quiz")
+    assert replies[-1].text == "您还有一组练习没做完（第 2/10 题）。\n要继续这一组，还是重新开始？"
+    assert replies[-1].buttons == [[label("quiz_resume"), label("quiz_restart")]]
+    replies = await driver.press(user, replies[-1], label("quiz_resume"))
+    assert replies[-1].text == second.text
+    assert replies[-1].buttons == second.buttons
+    # The round goes on from the resumed message.
+    await _answer_practice(driver, user, replies[-1])
+    assert driver.last(user).buttons[-1] == [label("quiz_next")]
+    # 重新开始 leads to the sector choice; the old round ends when the new one starts.
+    prompt = (await driver.send(user, "/quiz"))[-1]
+    await driver.press(user, prompt, label("quiz_restart"))
+    assert driver.last(user).text.startswith("抽考练习：每组 10 题")
+    assert driver.last(user).buttons[0][0] == "通用"
 
 
 async def test_results_are_scoped_and_filtered(clock: FakeClock, driver: Driver) -> None:
@@ -296,6 +336,54 @@ async def test_admin_sets_the_paper(clock: FakeClock, driver: Driver, engine: En
     assert "45 题" in replies[-1].text
 
 
+async def _edit_paper(driver: Driver, field: str, value: str) -> str:
+    """Press the paper editor's button for a field, type the value; the bot's answer."""
+    editor = (await driver.send(ADMIN, "/exam_paper"))[-1]
+    prompt = (await driver.press(ADMIN, editor, field))[-1]
+    assert prompt.reply_markup == {"force_reply": True, "input_field_placeholder": "例如：20 2"}
+    return (await driver.send(ADMIN, value))[-1].text
+
+
+async def test_admin_edits_the_paper_step_by_step(driver: Driver, engine: Engine) -> None:
+    editor = (await driver.send(ADMIN, "/exam_paper"))[-1]
+    assert "45 题，满分 100 分，80 分合格，限时 30 分钟" in editor.text
+    assert "• 多选题 10 题 × 3 分 = 30 分" in editor.text
+    limits = "题库可出的上限（各行业、岗位中最少的）：单选题 49 道、多选题 15 道、判断题 28 道。"
+    assert limits in editor.text
+    assert editor.buttons == [
+        ["单选题 20×2分", "多选题 10×3分", "判断题 15×2分"],
+        ["合格线 80 分", "限时 30 分钟", "本行业 50%"],
+        ["📄 导出 JSON", "↩️ 恢复默认"],
+    ]
+    answer = await _edit_paper(driver, "判断题 15×2分", "不考了")
+    assert answer.startswith("试卷设置有误，没有修改：\n• 请输入题数和每题分值")
+    # Still editing the same field: 0 drops 判断题, but then 80 is above the full marks.
+    answer = (await driver.send(ADMIN, "0"))[-1].text
+    assert "• 合格线应大于 0 且不超过满分 70 分（现为 80 分）" in answer
+    assert "已更新" in await _edit_paper(driver, "合格线 80 分", "60")
+    answer = await _edit_paper(driver, "判断题 15×2分", "0")
+    assert "30 题，满分 70 分，60 分合格，限时 30 分钟" in answer
+    assert "限时应为 5-240 分钟的整数" in await _edit_paper(driver, "限时 30 分钟", "3")
+    assert "限时 20 分钟" in (await driver.send(ADMIN, "20"))[-1].text
+    answer = await _edit_paper(driver, "多选题 10×3分", "40 3")
+    assert "• 题库不足以组卷：\n• 通用·食品安全总监的多选题只有 23 道，试卷需要 40 道" in answer
+    # /exam_paper shows the editor afresh: the next text is a question again, not a value.
+    await driver.send(ADMIN, "/exam_paper")
+    replies = await driver.send(ADMIN, "25")
+    assert "试卷" not in replies[-1].text
+    # The export is the paper new exams use.
+    editor = (await driver.send(ADMIN, "/exam_paper"))[-1]
+    (document,) = await driver.press(ADMIN, editor, "📄 导出 JSON")
+    exported = driver.emulator.file_bytes(document.media["document"]["file_id"])
+    assert document.media["document"]["file_name"] == "exam_paper.json"
+    paper = Paper.from_json(exported.decode())
+    assert (paper.size, paper.total, paper.pass_mark, paper.minutes) == (30, 70, 60, 20)
+    code = await _issue(driver)
+    assert Paper.from_json(exam_by_code(engine, code).paper) == paper
+    await driver.press(ADMIN, editor, "↩️ 恢复默认")
+    assert "45 题，满分 100 分" in driver.last(ADMIN).text
+
+
 async def test_menu_buttons_open_practice_and_mistakes(driver: Driver) -> None:
     replies = await driver.send(7001, "/menu")
     await driver.press(7001, replies[-1], label("menu_quiz"))
@@ -325,3 +413,80 @@ async def test_reopening_after_the_deadline_submits(
     assert replies[0].text.startswith("⏰ 考试时间到，系统已自动交卷。")
     assert attempt_of(engine, CANDIDATE).status == "submitted"
     assert "（时间到自动交卷）" in driver.last(INSPECTOR).text
+
+
+async def test_a_typed_code_opens_the_exam_like_the_link(driver: Driver) -> None:
+    code = await _issue(driver)
+    replies = await driver.send(CANDIDATE, f" {code.lower()[:4]} {code.lower()[4:]} ")
+    assert "姓名：刘一" in replies[-1].text and "岗位：食品安全员" in replies[-1].text
+    assert replies[-1].buttons[0] == [label("exam_start")]
+    replies = await driver.send(STRANGER, f"/exam {code}")
+    assert replies[-1].text == "这个考试码已被使用（每个考试码只能由一人考一次），请联系监管人员。"
+    replies = await driver.send(STRANGER, "ZZZZ9999")
+    assert replies[-1].text == "没有这个考试码，请核对后重新输入，或打开监管人员发给您的链接。"
+    replies = await driver.send(STRANGER, "/exam")
+    assert replies[-1].text == (
+        "请在 /exam 后面输入监管人员给您的 8 位考试码，例如：/exam ABCD2345\n"
+        "也可以直接发送考试码，或打开监管人员发给您的链接。"
+    )
+
+
+async def test_the_issuer_is_asked_to_send_the_link_only_while_it_is_unused(
+    clock: FakeClock, driver: Driver
+) -> None:
+    code = await _issue(driver)
+    replies = await driver.send(INSPECTOR, f"/exam {code}")
+    assert "请把链接或考试码发给考生" in replies[-1].text
+    await driver.send(CANDIDATE, code)
+    replies = await driver.send(INSPECTOR, code)
+    assert "状态：考生已打开，尚未开始作答" in replies[-1].text
+    assert "请把链接" not in replies[-1].text
+    await driver.press(CANDIDATE, driver.last(CANDIDATE), label("exam_start"))
+    await driver.press(CANDIDATE, driver.last(CANDIDATE), label("exam_submit"))
+    await driver.press(CANDIDATE, driver.last(CANDIDATE), label("exam_submit_yes"))
+    replies = await driver.send(INSPECTOR, f"/start exam_{code}")
+    assert "状态：已交卷，0 分，不合格" in replies[-1].text
+    assert "请把链接" not in replies[-1].text
+    unused = await _issue(driver)
+    clock.advance(hours=24, seconds=1)
+    replies = await driver.send(INSPECTOR, unused)
+    assert "状态：已过期，未参加" in replies[-1].text
+    assert "请把链接" not in replies[-1].text
+
+
+def _reviewed(parts: list[StoredMessage]) -> list[int]:
+    """The question numbers the parts show, checking each question is whole in one part."""
+    numbers = []
+    for part in parts:
+        assert len(part.text) <= 4096
+        for block in part.text.split("\n\n")[1 if "解析" in part.text.split("\n")[0] else 0 :]:
+            match = re.match(r"第 (\d+) 题", block)
+            assert match, block[:40]
+            assert "您的答案：" in block and "\n依据：《" in block, block
+            numbers.append(int(match.group(1)))
+    return numbers
+
+
+async def test_long_results_split_between_questions_with_the_full_review_behind_a_button(
+    driver: Driver,
+) -> None:
+    code = await _issue(driver)
+    await _start(driver, code)
+    before = len(driver.messages(CANDIDATE))
+    await driver.press(CANDIDATE, driver.last(CANDIDATE), label("exam_submit"))
+    await driver.press(CANDIDATE, driver.last(CANDIDATE), label("exam_submit_yes"))
+    result, *wrong = driver.messages(CANDIDATE)[before:]
+    assert result.text.startswith("抽考成绩")
+    assert result.buttons == [[label("exam_review")]]
+    assert len(wrong) >= 2
+    assert wrong[0].text.startswith("错题解析（45 题）\n\n第 1 题")
+    assert "您的答案：未作答　正确答案：“" in wrong[0].text  # choices quoted: “正确” is a choice
+    assert _reviewed(wrong) == list(range(1, 46))
+    before = len(driver.messages(CANDIDATE))
+    await driver.press(CANDIDATE, result, label("exam_review"))
+    review = driver.messages(CANDIDATE)[before:]
+    assert review[0].text.startswith("全部题目解析（共 45 题，答对 0 题）")
+    assert _reviewed(review) == list(range(1, 46))
+    # Only the candidate may open it.
+    await driver.press_data(STRANGER, result, result.callback_data[0])
+    assert driver.last_answer() == render("stale_button")

@@ -13,7 +13,7 @@ from telegram.ext import Application
 AnyApp = Application[Any, Any, Any, Any, Any, Any]
 
 
-async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+async def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
     """Poll condition every 10 ms; fail the test if it is still false after timeout."""
     deadline = time.monotonic() + timeout
     while not condition():

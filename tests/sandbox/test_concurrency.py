@@ -27,12 +27,14 @@ async def test_thousands_of_concurrent_sends(app: AnyApp, emu: BotApiEmulator) -
 async def test_sends_edits_and_polls_interleave(app: AnyApp, emu: BotApiEmulator) -> None:
     emu.limits.enabled = False
     user = emu.user(1001)
-    poll = asyncio.create_task(app.bot.get_updates(timeout=5))
+    # A long poll that outlasts a thousand requests on a loaded machine: it must end because
+    # the user wrote, never because it timed out first.
+    poll = asyncio.create_task(app.bot.get_updates(timeout=60))
     sent = await asyncio.gather(*(app.bot.send_message(user.id, str(i)) for i in range(500)))
     edits = [app.bot.edit_message_text(f"改{m.text}", user.id, m.message_id) for m in sent]
     await asyncio.gather(*edits)
     user.send("完成")
-    updates = await asyncio.wait_for(poll, 2)
+    updates = await asyncio.wait_for(poll, 30)
     assert [u.message.text for u in updates] == ["完成"]
     assert all(m.text.startswith("改") for m in emu.messages(user.id))  # type: ignore[union-attr]
     assert all(len(m.history) == 1 for m in emu.messages(user.id))

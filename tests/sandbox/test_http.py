@@ -20,7 +20,7 @@ from telegram.ext import (
 )
 
 from bot.sandbox import BotApiEmulator, serve
-from tests.sandbox.helpers import AnyApp
+from tests.sandbox.helpers import AnyApp, wait_until
 
 TOKEN = "123456:TEST"
 
@@ -252,7 +252,7 @@ async def test_client_leaving_a_long_poll_is_harmless(
     import asyncio
 
     waiting = asyncio.create_task(client.post(f"/bot{TOKEN}/getUpdates", json={"timeout": 5}))
-    await asyncio.sleep(0.1)
+    await wait_until(lambda: emu.updates.waiting == 1)  # the server holds the long poll
     waiting.cancel()
     response = await client.post(f"/bot{TOKEN}/getUpdates", json={"timeout": 0})
     assert (response.status_code, response.json()["result"]) == (200, [])

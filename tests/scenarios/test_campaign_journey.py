@@ -225,9 +225,11 @@ async def test_campaign_built_in_chat_with_the_per_day_rule(
     assert days == ["2027-03-01", "2027-03-02"]
 
 
-# --- 2,000 voters at once ---------------------------------------------------------------------
+# --- a crowd of voters at once ----------------------------------------------------------------
 
-CROWD = 2000
+# Enough voters at once for updates to interleave in every way the tally must survive; the
+# full 2,000-voter run with its throughput figures is bench/votes.py (which checks the tally too).
+CROWD = 200
 FOODS = ("猪肉", "蔬菜", "水果", "鸡蛋")
 PLACES = ("超市", "农贸市场", "网店")
 CROWD_YAML = """\
@@ -243,10 +245,10 @@ ballots:
 
 @pytest.fixture
 async def crowd_driver(engine: Engine) -> AsyncIterator[Driver]:
-    """The bot with Telegram's flood limits off: 2,000 people at once is the point here."""
+    """The bot with Telegram's flood limits off: a crowd at once is the point here."""
     settings: Settings = make_settings(telegram_flood_limit=1_000_000.0)
-    # 2,000 people queueing for one process wait longer than Telegram keeps a button press
-    # (15 s); this test is about the tally, bench/votes.py about the waiting.
+    # A crowd queueing for one process on a loaded machine can wait longer than Telegram keeps
+    # a button press (15 s); this test is about the tally, bench/votes.py about the waiting.
     emulator = BotApiEmulator(
         OFFLINE_TOKEN, limits=Limits(enabled=False), callback_query_timeout=600
     )
@@ -297,7 +299,9 @@ class Voter:
 
 
 @pytest.mark.slow
-async def test_two_thousand_voters_at_once(crowd_driver: Driver, engine: Engine) -> None:
+async def test_a_crowd_voting_at_once_is_tallied_exactly(
+    crowd_driver: Driver, engine: Engine
+) -> None:
     driver = crowd_driver
     Clock(driver)
     driver.user(ADMIN)

@@ -164,8 +164,10 @@ async def test_webhook_mode_verifies_the_secret(sandbox: Sandbox) -> None:
             headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"},
         )
     assert forged.status_code == 403
-    await asyncio.sleep(0.3)
-    assert len(sandbox.emu.messages(80002)) == 1  # the forged update did nothing
+    user.send("/menu")  # a real update after the forged one: once it is answered ...
+    menu = await reply_to(sandbox, 80002, 1)
+    assert "主菜单" in (menu.text or "")
+    assert len(sandbox.emu.messages(80002)) == 2  # ... the forged /help has done nothing
     code, out = await stop(process)
     assert code == 0, out
 
@@ -202,17 +204,20 @@ def delivery_states(db_url: str) -> Counter[str]:
 
 @pytest.mark.parametrize("kill", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
 async def test_broadcast_resumes_after_the_process_dies(sandbox: Sandbox, kill: int) -> None:
-    subscribers = list(range(90000, 90250))
+    subscribers = list(range(90000, 90120))
     for uid in subscribers:
         sandbox.emu.user(uid)
     seed_broadcast(sandbox.db_url, subscribers)
-    process = sandbox.start_bot()
+    # At 5/s the first process needs 20 s more after the 20th copy: the signal lands
+    # mid-broadcast even when a loaded machine takes seconds to act on it. The restart sends
+    # the rest at the usual 25/s.
+    process = sandbox.start_bot(BROADCAST_RATE="5")
     # Start-up (imports, the schema check, the index) takes a while on a loaded machine.
-    await wait_for(lambda: sum(copies(sandbox, subscribers).values()) >= 50, timeout=90)
+    await wait_for(lambda: sum(copies(sandbox, subscribers).values()) >= 20, timeout=90)
     process.send_signal(kill)
     await asyncio.to_thread(process.communicate, None, 30)
     partial = sum(copies(sandbox, subscribers).values())
-    assert 50 <= partial < len(subscribers)
+    assert 20 <= partial < len(subscribers)
 
     restarted = sandbox.start_bot()
     await wait_for(lambda: delivery_states(sandbox.db_url)["pending"] == 0

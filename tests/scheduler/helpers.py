@@ -27,7 +27,7 @@ def add_subscribers(driver: Driver, engine: Engine, ids: Iterable[int], topic: s
     return chosen
 
 
-async def wait_broadcast(app: Any, broadcast_id: int, timeout: float = 5.0) -> None:
+async def wait_broadcast(app: Any, broadcast_id: int, timeout: float = 30.0) -> None:
     """Wait until the background task sending this broadcast has ended."""
     deadline = time.monotonic() + timeout
     while (task := app.bot_data.extras.get("broadcast_tasks", {}).get(broadcast_id)) is None:
@@ -37,7 +37,7 @@ async def wait_broadcast(app: Any, broadcast_id: int, timeout: float = 5.0) -> N
     await asyncio.wait_for(asyncio.shield(task), max(deadline - time.monotonic(), 0.01))
 
 
-async def wait_until(condition: Any, timeout: float = 3.0) -> None:
+async def wait_until(condition: Any, timeout: float = 20.0) -> None:
     """Poll condition every 5 ms; fail if it is still false after timeout."""
     deadline = time.monotonic() + timeout
     while not condition():

@@ -5,6 +5,9 @@ their paper."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -14,10 +17,11 @@ from bot.console.auth import Staff
 from bot.console.web import db, form_text, page, staff_page, state
 from bot.exams.bank import load_exam_bank
 from bot.exams.issue import get_default_paper, set_default_paper
-from bot.exams.paper import Paper, paper_from_values, paper_values, shortfall
+from bot.exams.paper import Paper, PaperError, paper_from_values, shortfall
+from bot.exams.paper_settings import save_paper
 from knowledge.quiz import ROLES, SECTORS, TYPES
 
-__all__ = ["ROUTES"]
+__all__ = ["ROUTES", "paper_from_form", "paper_values"]
 
 FIELDS = (
     *(f"{t}_{part}" for t in TYPES for part in ("count", "points")),
@@ -27,6 +31,49 @@ FIELDS = (
     "sector_share",
 )
 NOTICES = {"saved": "试卷已保存：新发起的抽考使用这份试卷，已发出的考试码不受影响。"}
+
+
+def paper_values(paper: Paper) -> dict[str, str]:
+    """A paper as the form's text values (a type not in it has count 0)."""
+    values = {f"{t}_count": "0" for t in TYPES} | {f"{t}_points": "" for t in TYPES}
+    for s in paper.sections:
+        values[f"{s.type}_count"], values[f"{s.type}_points"] = str(s.count), f"{s.points:g}"
+    for name in ("minutes", "pass_mark", "multiple_partial", "sector_share"):
+        values[name] = f"{getattr(paper, name):g}"
+    return values
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def paper_from_form(values: Mapping[str, str]) -> tuple[Paper | None, dict[str, str]]:
+    """The paper typed in the form, or the problems by field; the rules are the service's."""
+    numbers = {name: _number(values.get(name, "") or "0") for name in FIELDS}
+    errors = {name: "请填写数字。" for name, value in numbers.items() if value is None}
+    for name in (*(f"{t}_count" for t in TYPES), "minutes"):
+        value = numbers[name]
+        if value is not None and not value.is_integer():
+            errors[name] = "请填写整数。"
+    if errors:
+        return None, errors
+    number = {name: value or 0.0 for name, value in numbers.items()}
+    try:
+        paper = paper_from_values(
+            {t: int(number[f"{t}_count"]) for t in TYPES},
+            {t: number[f"{t}_points"] for t in TYPES},
+            minutes=int(number["minutes"]),
+            pass_mark=number["pass_mark"],
+            multiple_partial=number["multiple_partial"],
+            sector_share=number["sector_share"],
+        )
+    except PaperError as exc:
+        return None, {name: f"{problem}。" for name, problem in exc.fields.items()}
+    return paper, {}
 
 
 def _gaps(session: Session, paper: Paper) -> list[str]:
@@ -74,11 +121,20 @@ async def save(request: Request, staff: Staff) -> Response:
     if form_text(form, "reset") == "1":
         paper = None
     else:
-        paper, errors = paper_from_values(typed)
+        paper, errors = paper_from_form(typed)
         if paper is None:
             return _paper_page(request, staff, typed=typed, errors=errors, status=400)
     with db(request) as session:
-        set_default_paper(session, actor_id=staff.user_id, paper=paper)
+        if paper is None:
+            set_default_paper(session, actor_id=staff.user_id, paper=None)
+        else:
+            try:
+                save_paper(
+                    session, actor_id=staff.user_id, bank=load_exam_bank(session), paper=paper
+                )
+            except PaperError as exc:
+                errors = {"sections": str(exc)}
+                return _paper_page(request, staff, typed=typed, errors=errors, status=400)
     return RedirectResponse("/exams/paper?done=saved", status_code=303)
 
 
