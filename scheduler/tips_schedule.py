@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.config import Settings
@@ -107,7 +108,12 @@ def ensure_schedule(session: Session, settings: Settings, years: list[int], *, t
                 )
             )
             added += 1
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:
+        # Workers started together seed the same rows: the first one's stand, ours are moot.
+        session.rollback()
+        return 0
     return added
 
 

@@ -18,6 +18,7 @@ from enum import StrEnum
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from bot.db import ensure_row
 from bot.exams.bank import Bank
 from bot.exams.paper import Paper, draw_exam, draw_practice, option_order, score_answer
 from bot.exams.views import indexes, item_at, items, join, size
@@ -468,7 +469,9 @@ def _record_mistake(
             session.add(mistake)
         return
     if mistake is None:
-        mistake = Mistake(user_id=user_id, question_id=question_id, wrong_count=0)
+        mistake = ensure_row(
+            session, Mistake(user_id=user_id, question_id=question_id, wrong_count=0)
+        )
     mistake.wrong_count += 1
     mistake.cleared = False
     mistake.last_wrong_at = _utc(now)
