@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,6 +44,10 @@ def _logging(settings: Settings | None = None, *, quiet: bool = False) -> None:
     )
     for noisy in ("httpx", "httpcore", "apscheduler", "jieba"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if settings is not None:
+        from bot.logs import install_redaction
+
+        install_redaction(settings.secrets())
 
 
 # --- ask ----------------------------------------------------------------------------------
@@ -279,6 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--webhook", action="store_true", help="webhook 模式（需 WEBHOOK_URL/SECRET）"
     )
+    run.add_argument("--debug", action="store_true", help="出错时显示完整的 Python 调用栈")
     run.set_defaults(func=cmd_run)
 
     chat = sub.add_parser("chat", help="离线对话（无需令牌）")
@@ -372,6 +378,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        if not _is_database_unreachable(exc):
+            raise
+        from bot.db import unreachable_message
+
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        print(unreachable_message(_settings().database_url, exc), file=sys.stderr)
+        return 1
+
+
+def _is_database_unreachable(exc: BaseException) -> bool:
+    """SQLAlchemy could not connect (without importing it for commands that never did)."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    return sa_exc is not None and isinstance(exc, sa_exc.OperationalError)
 
 
 def _is_settings_error(exc: BaseException) -> bool:
