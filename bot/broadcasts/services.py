@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from bot.db import is_postgres
 from bot.models import Broadcast, Delivery, Subscription, User, as_utc, utcnow
+from bot.render import is_blank
 
 __all__ = [
     "ACTIVE",
@@ -168,6 +169,8 @@ def create_broadcast(
     respect_quiet_hours: bool = False,
 ) -> Broadcast:
     """Queue a broadcast; with a key, a second call returns the first broadcast unchanged."""
+    if is_blank(text) and document_file_id is None:
+        raise ValueError("a broadcast needs a text: Telegram refuses an empty message")
     if key is not None:
         existing = session.exec(select(Broadcast).where(Broadcast.key == key)).first()
         if existing is not None:

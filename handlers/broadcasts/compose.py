@@ -62,11 +62,11 @@ async def broadcast_text(update: Update, context: Context) -> bool:
     text = update.message.text_html or ""
     with db(context) as session:
         draft = composer.awaiting_text(session, uid)
-        kept = draft is not None and composer.set_text(session, draft, text)
+        problem = composer.set_text(session, draft, text) if draft is not None else None
     if draft is None:
         return False
-    if not kept:
-        await reply(update, render("broadcast_too_long", length=len(text), limit=bc.MAX_TEXT))
+    if problem is not None:
+        await reply(update, render(f"broadcast_{problem}", length=len(text), limit=bc.MAX_TEXT))
         return True
     await _show_draft(update, context, draft)
     return True

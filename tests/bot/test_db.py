@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -9,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
+from bot.cli import main
 from bot.db import create_tables, ensure_row, is_postgres, make_engine, session_scope
 from bot.models import Subscription, User
 from bot.staff.roles import grant_role, revoke_role
@@ -130,3 +132,22 @@ def test_ensure_row_returns_the_stored_row_and_keeps_it(engine: Engine) -> None:
         again = ensure_row(session, User(id=5, display_name="乙"))
         session.commit()
     assert (first.display_name, again.display_name) == ("甲", "甲")
+
+
+def test_run_with_the_database_unreachable_says_what_to_check(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://bot:pw-9876@127.0.0.1:{closed}/shian")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456789:" + "A" * 35)
+    assert main(["run"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"错误：连接不上数据库（DATABASE_URL=postgresql://bot:***@127.0.0.1:{closed}"
+    )
+    assert "请检查 DATABASE_URL 是否正确" in err and "数据库服务是否已启动" in err
+    assert err.count("\n") == 1 and "Traceback" not in err and "pw-9876" not in err
+    assert main(["run", "--debug"]) == 1
+    assert "Traceback (most recent call last)" in capsys.readouterr().err
