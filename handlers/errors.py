@@ -7,7 +7,7 @@ import logging
 from telegram import Update
 from telegram.error import Forbidden
 
-from bot.kit import Context
+from bot.kit import Context, is_uncertain
 from bot.render import render
 
 __all__ = ["error_handler", "failing_function"]
@@ -41,6 +41,8 @@ async def error_handler(update: object, context: Context) -> None:
     )
     if not isinstance(update, Update) or isinstance(context.error, Forbidden):
         return
+    if context.error is not None and is_uncertain(context.error):
+        return  # the reply timed out but may have arrived: an apology could follow an answer
     try:
         if update.callback_query is not None:
             await update.callback_query.answer(render("error"), show_alert=True)

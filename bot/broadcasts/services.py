@@ -43,9 +43,11 @@ __all__ = [
     "recover_inflight",
     "release_lease",
     "renew_lease",
+    "requeue_uncertain",
     "resumable_ids",
     "set_progress_message",
     "settle_delivery",
+    "uncertain_recipients",
 ]
 
 ACTIVE = ("queued", "running")
@@ -311,6 +313,37 @@ def progress(session: Session, broadcast_id: int) -> Progress:
     ).all()
     counts = {status: int(n) for status, n in rows}
     return Progress(**{k: counts.get(k, 0) for k in Progress.__dataclass_fields__})
+
+
+def uncertain_recipients(session: Session, broadcast_id: int, limit: int = 30) -> list[str]:
+    """Who may or may not have got the broadcast (a send timed out): names for the report."""
+    rows = session.exec(
+        select(Delivery.chat_id, User.display_name)
+        .join(User, col(User.id) == col(Delivery.chat_id), isouter=True)
+        .where(Delivery.broadcast_id == broadcast_id, Delivery.status == "uncertain")
+        .order_by(col(Delivery.id))
+        .limit(limit)
+    ).all()
+    return [f"{name or '用户'}（{chat_id}）" for chat_id, name in rows]
+
+
+def requeue_uncertain(session: Session, broadcast_id: int) -> int:
+    """Staff chose to re-send the uncertain deliveries of a finished broadcast; how many."""
+    reopened = session.exec(
+        update(Broadcast)
+        .where(col(Broadcast.id) == broadcast_id, col(Broadcast.status) == "done")
+        .values(status="queued", finished_at=None, lease_until=None)
+    )
+    if reopened.rowcount != 1:
+        session.rollback()
+        return 0
+    result = session.exec(
+        update(Delivery)
+        .where(col(Delivery.broadcast_id) == broadcast_id, col(Delivery.status) == "uncertain")
+        .values(status="pending", error=None, updated_at=utcnow())
+    )
+    session.commit()
+    return int(result.rowcount or 0)
 
 
 def finish_broadcast(session: Session, broadcast_id: int, *, status: str = "done") -> None:
