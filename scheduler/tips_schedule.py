@@ -117,15 +117,12 @@ def ensure_schedule(session: Session, settings: Settings, years: list[int], *, t
     return added
 
 
-def planned_pushes(session: Session) -> list[ScheduledPush]:
-    """Pushes not yet sent or dropped, soonest first."""
-    return list(
-        session.exec(
-            select(ScheduledPush)
-            .where(ScheduledPush.status == "planned")
-            .order_by(col(ScheduledPush.push_at))
-        ).all()
-    )
+def planned_pushes(session: Session, *, due_by: datetime | None = None) -> list[ScheduledPush]:
+    """Pushes not yet sent or dropped, soonest first (only those due by due_by, if given)."""
+    query = select(ScheduledPush).where(ScheduledPush.status == "planned")
+    if due_by is not None:
+        query = query.where(col(ScheduledPush.push_at) <= due_by)
+    return list(session.exec(query.order_by(col(ScheduledPush.push_at))).all())
 
 
 @dataclass(frozen=True, slots=True)

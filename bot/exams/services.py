@@ -528,6 +528,21 @@ def due_attempts(session: Session) -> list[Attempt]:
     )
 
 
+def overdue_attempts(session: Session, now: datetime) -> list[int]:
+    """Sittings still active after their deadline (their timer was lost): for the sweep."""
+    return [
+        i
+        for i in session.exec(
+            select(Attempt.id).where(
+                col(Attempt.mode) == "exam",
+                col(Attempt.status) == "active",
+                col(Attempt.deadline) <= _utc(now),
+            )
+        )
+        if i is not None
+    ]
+
+
 def finish_due(session: Session, *, attempt_id: int, bank: Bank, now: datetime) -> Attempt | None:
     """Submit a sitting whose time is up; the attempt if this call submitted it."""
     attempt = session.get(Attempt, attempt_id)
