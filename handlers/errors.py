@@ -33,16 +33,17 @@ def failing_function(error: BaseException | None) -> str:
 async def error_handler(update: object, context: Context) -> None:
     """Log the exception; tell the user something went wrong when there is someone to tell."""
     # The update id and the failing function, never the update: it holds names and texts.
+    update_id = update.update_id if isinstance(update, Update) else "-"
+    where = failing_function(context.error)
+    if context.error is not None and is_uncertain(context.error):
+        # The reply timed out but may have arrived: an apology could follow the answer.
+        logger.warning("A send timed out for update %s in %s: no apology", update_id, where)
+        return
     logger.error(
-        "Exception while handling update %s in %s",
-        update.update_id if isinstance(update, Update) else "-",
-        failing_function(context.error),
-        exc_info=context.error,
+        "Exception while handling update %s in %s", update_id, where, exc_info=context.error
     )
     if not isinstance(update, Update) or isinstance(context.error, Forbidden):
         return
-    if context.error is not None and is_uncertain(context.error):
-        return  # the reply timed out but may have arrived: an apology could follow an answer
     try:
         if update.callback_query is not None:
             await update.callback_query.answer(render("error"), show_alert=True)
