@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.kit import send
 from bot.models import PendingQuestion
 from bot.sandbox.driver import Driver
 from tests.conftest import ADMIN
@@ -105,3 +106,10 @@ async def test_a_blank_reply_is_refused_before_any_send(
     assert "/reply 编号 回复内容" in usage.text
     assert driver.emulator.messages(ASKER) == []
     assert status_of(engine, item_id) == "open"
+
+
+async def test_a_blank_message_is_refused_before_any_request(driver: Driver) -> None:
+    driver.user(ASKER)
+    assert await send(driver.application.bot, ASKER, " \n\u200b ") is None
+    assert driver.emulator.stats.requests["sendMessage"] == 0
+    assert driver.emulator.messages(ASKER) == []
