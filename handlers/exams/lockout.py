@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import Update
+from telegram import MessageEntity, Update
+from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler
 
 from bot.exams.supervision import open_sitting, record_refusal
@@ -37,6 +38,19 @@ def allowed_during_exam(update: Update, attempt_id: int) -> bool:
     return always_allowed(update) or (parts[0] == "ex" and parts[2:3] == [str(attempt_id)])
 
 
+def _for_the_bot(update: Update) -> bool:
+    """A button press, anything in a private chat, or a command or mention in a group."""
+    message = update.message
+    if update.callback_query is not None:
+        return True
+    if message is None:
+        return False
+    if message.chat.type == ChatType.PRIVATE:
+        return True
+    mentions = message.parse_entities([MessageEntity.MENTION, MessageEntity.BOT_COMMAND])
+    return bool(mentions)
+
+
 def _what(update: Update) -> str:
     """What was tried, for the inspector; never the person's own words."""
     if update.callback_query is not None:
@@ -50,9 +64,7 @@ def _what(update: Update) -> str:
 async def guard(update: Update, context: Context) -> None:
     """Refuse and record anything but the exam while the user's sitting runs."""
     user = update.effective_user
-    if user is None or (update.message is None and update.callback_query is None):
-        return
-    if always_allowed(update):
+    if user is None or not _for_the_bot(update) or always_allowed(update):
         return
     with db(context) as session:
         attempt_id = open_sitting(session, user.id, context.now())
@@ -62,8 +74,9 @@ async def guard(update: Update, context: Context) -> None:
         record_refusal(session, attempt_id, _what(update), now=context.now(), tz=tz)
     if update.callback_query is not None:
         await answer_query(update, render("exam_in_progress", alert=True), alert=True)
-    else:
+    elif update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE:
         await reply(update, render("exam_in_progress", alert=False))
+    # In a group the refusal is silent: a reply there would tell everyone about the exam.
     raise ApplicationHandlerStop
 
 

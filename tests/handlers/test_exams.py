@@ -376,3 +376,19 @@ async def test_other_users_are_not_touched_by_someone_elses_exam(
     await _start(driver, code)
     [menu] = await driver.send(STRANGER, "/menu")
     assert menu.text != LOCKED
+
+
+async def test_in_a_group_the_refusal_is_silent_and_plain_chatter_untouched(
+    clock: FakeClock, driver: Driver, engine: Engine
+) -> None:
+    group = driver.emulator.create_group("商户群", [CANDIDATE, STRANGER])
+    code = await _issue(driver)
+    await _start(driver, code)
+    before = len(driver.emulator.messages(group))
+    await driver.send(CANDIDATE, "@shian_test_bot 健康证多久办一次", chat_id=group)
+    await driver.send(CANDIDATE, "大家好", chat_id=group)
+    assert len(driver.emulator.messages(group)) == before  # nothing said about the exam there
+    attempt = attempt_of(engine, CANDIDATE)
+    assert attempt.refused_count == 1
+    await driver.send(STRANGER, "@shian_test_bot 健康证多久办一次", chat_id=group)
+    assert len(driver.emulator.messages(group)) == before + 1  # others are answered as usual
