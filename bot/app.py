@@ -50,10 +50,13 @@ def registrations() -> tuple[Registration, ...]:
 def _register(app: App, features: tuple[Registration, ...]) -> None:
     """Add all handlers; the order inside group 0 matters, see the comments."""
     from handlers import errors, fallback, start, tracking
+    from handlers.exams import lockout
 
     data = app.bot_data
-    # group -1 sees every update first and never stops it: user rows and block tracking.
-    app.add_handlers(tracking.HANDLERS, group=-1)
+    # group -2 sees every update first and never stops it: user rows and block tracking.
+    app.add_handlers(tracking.HANDLERS, group=-2)
+    # group -1: a candidate in a supervised exam gets "考试进行中" from every other feature.
+    app.add_handlers(lockout.HANDLERS, group=-1)
     # /start, /help, /menu, /profile before the features so their commands always win.
     app.add_handlers(start.HANDLERS)
     for feature in features:

@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -65,6 +66,10 @@ def _logging(settings: Settings | None = None, *, quiet: bool = False, debug: bo
     logging.basicConfig(level=level, handlers=handlers, force=True)
     for noisy in ("httpx", "httpcore", "apscheduler", "jieba"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if settings is not None:
+        from bot.logs import install_redaction
+
+        install_redaction(settings.secrets())
 
 
 # --- ask ----------------------------------------------------------------------------------
@@ -395,6 +400,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        if not _is_database_unreachable(exc):
+            raise
+        from bot.db import unreachable_message
+
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        print(unreachable_message(_settings().database_url, exc), file=sys.stderr)
+        return 1
+
+
+def _is_database_unreachable(exc: BaseException) -> bool:
+    """SQLAlchemy could not connect (without importing it for commands that never did)."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    return sa_exc is not None and isinstance(exc, sa_exc.OperationalError)
 
 
 def _is_settings_error(exc: BaseException) -> bool:

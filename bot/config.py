@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import time
 from typing import Annotated
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -138,6 +139,16 @@ class Settings(BaseSettings):
                 "webhook 模式需要设置 WEBHOOK_SECRET：8-256 个字母、数字、下划线或连字符。"
             )
         return self.webhook_url, secret
+
+    def secrets(self) -> list[str]:
+        """What logs must never show: the token, the webhook secret, the database password."""
+        found = [
+            value.get_secret_value().strip()
+            for value in (self.telegram_bot_token, self.webhook_secret)
+            if value is not None
+        ]
+        password = urlsplit(self.database_url).password
+        return [s for s in [*found, password or ""] if len(s) >= 4]
 
     def is_admin(self, user_id: int) -> bool:
         """True for the administrators listed in ADMIN_USER_IDS."""

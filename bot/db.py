@@ -5,14 +5,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, inspect
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
-__all__ = ["create_tables", "is_postgres", "make_engine", "session_scope"]
+__all__ = [
+    "create_tables",
+    "ensure_row",
+    "is_postgres",
+    "make_engine",
+    "session_scope",
+    "unreachable_message",
+]
+
+M = TypeVar("M", bound=SQLModel)
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -75,3 +86,39 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def ensure_row(session: Session, row: M) -> M:
+    """The stored row with row's primary key, inserted from row if absent (not committed).
+
+    Two workers may handle a user's first two taps at once: INSERT .. ON CONFLICT DO NOTHING
+    lets the second insert of the same key wait for the first and then read its row, where a
+    plain add() would fail with a duplicate key.
+    """
+    model = type(row)
+    table = model.__table__  # type: ignore[attr-defined]
+    values = {c.name: getattr(row, c.key) for c in table.columns}
+    values = {name: value for name, value in values.items() if value is not None}
+    dialect_insert = (
+        pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    )
+    session.exec(dialect_insert(table).values(values).on_conflict_do_nothing())
+    key = tuple(values[c.name] for c in table.primary_key.columns)
+    stored = session.get(model, key if len(key) > 1 else key[0], populate_existing=True)
+    assert stored is not None
+    return stored
+
+
+def unreachable_message(url: str, exc: BaseException) -> str:
+    """One Chinese line for an unreachable database, naming DATABASE_URL (no password)."""
+    cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    shown = make_url(url).render_as_string(hide_password=True)
+    what = (
+        "数据库文件所在的文件夹是否存在、可写"
+        if make_url(url).get_backend_name() == "sqlite"
+        else "数据库服务是否已启动，主机、端口、用户名、密码和库名是否正确"
+    )
+    return (
+        f"错误：连接不上数据库（DATABASE_URL={shown}）：{cause[0] if cause else '未知原因'}。"
+        f"请检查 DATABASE_URL 是否正确，以及{what}。运行时加 --debug 可看完整的出错信息。"
+    )

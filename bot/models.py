@@ -372,6 +372,9 @@ class Attempt(SQLModel, table=True):
     passed: bool | None = None
     status: str = Field(default="active", index=True)  # active | submitted | abandoned
     message_id: int | None = None  # the exam message edited in place (private chat = user_id)
+    # A supervised sitting: how often the candidate tried another feature meanwhile, and what.
+    refused_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    refused_log: str = Field(default="", sa_type=Text, sa_column_kwargs={"server_default": ""})
 
 
 class AttemptItem(SQLModel, table=True):

@@ -24,6 +24,7 @@ __all__ = [
     "cite_groups",
     "configure_timezone",
     "environment",
+    "is_blank",
     "label",
     "pack_items",
     "render",
@@ -113,6 +114,15 @@ def label(key: str, **fmt: Any) -> str:
     """A short button label from a labels.yaml (plain text, never HTML)."""
     text = _labels()[key]
     return text.format(**fmt) if fmt else text
+
+
+# Characters Telegram shows as nothing that str.strip() keeps (zero-width spaces and joiners).
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+
+
+def is_blank(text: str | None) -> bool:
+    """True for a text Telegram would refuse or show as nothing: empty, spaces, invisible marks."""
+    return not (text or "").strip().strip(_INVISIBLE).strip()
 
 
 def split_message(text: str, limit: int = MAX_TEXT) -> list[str]:

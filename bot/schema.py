@@ -1,10 +1,12 @@
 """The database schema, versioned by Alembic (bot/migrations/).
 
 `python -m bot db upgrade` brings a database to the latest revision and `db current` shows
-where it is. At start, `run` upgrades an embedded SQLite database itself (and logs it); a
-PostgreSQL database is shared by workers and upgraded by the operator, so `run` refuses to
-start on an outdated one and prints the command. create_all is left to tests and the offline
-chat. A database made by create_all before migrations existed holds exactly the first
+where it is. At start, `run` upgrades an embedded SQLite database itself (and logs it) and
+creates the schema of an empty PostgreSQL database; a PostgreSQL database that holds data is
+shared by workers and upgraded by the operator, so `run` refuses to start on an outdated one
+and prints the command. Creation and upgrades hold a database lock (bot.dblock): workers
+started together wait for the first one instead of racing it. create_all is left to tests and
+the offline chat. A database made by create_all before migrations existed holds exactly the first
 revision's tables: it is stamped with that revision, then upgraded.
 """
 
@@ -25,6 +27,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Connection, Engine
+
+from bot.dblock import exclusive
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -115,8 +119,16 @@ def current_revision(engine: Engine) -> str | None:
         return _revision(connection)
 
 
+SCHEMA_LOCK = "schema"
+
+
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Bring the database to the latest revision; (revision before, revision after)."""
+    with exclusive(engine, SCHEMA_LOCK):
+        return _upgrade(engine)
+
+
+def _upgrade(engine: Engine) -> tuple[str | None, str]:
     with engine.begin() as connection:
         before = _revision(connection)
         from alembic import command
@@ -151,18 +163,30 @@ def stamp_head(engine: Engine) -> None:
         connection.execute(version.insert().values(version_num=head))
 
 
+def _is_empty(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        return not inspect(connection).get_table_names()
+
+
 def prepare(engine: Engine) -> None:
-    """Before the bot works on a database: SQLite is upgraded, PostgreSQL must be current."""
+    """Before the bot works on a database: SQLite is upgraded, PostgreSQL created or current."""
     head = _head_from_files()
     # The usual start: the database is current, known without loading Alembic.
     if head is not None and _stored_revision(engine) == head:
         return
     head = head_revision()
-    current = current_revision(engine)
+    if current_revision(engine) == head:
+        return
+    with exclusive(engine, SCHEMA_LOCK):
+        _prepare_locked(engine, head)
+
+
+def _prepare_locked(engine: Engine, head: str) -> None:
+    current = current_revision(engine)  # again: another worker may have just done it
     if current == head:
         return
-    if engine.dialect.name == "sqlite":
-        before, after = upgrade(engine)
+    if engine.dialect.name == "sqlite" or _is_empty(engine):
+        before, after = _upgrade(engine)
         if before == after:
             logger.info("Database schema marked as revision %s (made before migrations)", after)
         else:

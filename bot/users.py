@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
+from bot.db import ensure_row
 from bot.models import AuditLog, User, as_utc, utcnow
 from knowledge.vocab import business_types
 
@@ -57,8 +58,10 @@ def upsert_user(
         and now - as_utc(user.last_seen) < LAST_SEEN_RESOLUTION
     ):
         return user  # nothing new: spare a write on every update of a busy conversation
-    if user is None:
-        user = User(id=user_id, display_name=display_name, username=username, first_seen=now)
+    if user is None:  # a first tap: another worker may be inserting the same user right now
+        user = ensure_row(
+            session, User(id=user_id, display_name=display_name, username=username, first_seen=now)
+        )
     user.display_name = display_name[:128]
     user.username = username
     user.last_seen = now

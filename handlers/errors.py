@@ -9,12 +9,27 @@ from telegram.error import Forbidden
 from telegram.ext import ApplicationHandlerStop
 
 from bot.inbox.retry import retry_later
-from bot.kit import Context
+from bot.kit import Context, is_uncertain
 from bot.render import render
 
-__all__ = ["error_handler"]
+__all__ = ["error_handler", "failing_function"]
+
+OURS = ("handlers.", "bot.", "scheduler.", "knowledge.")
 
 logger = logging.getLogger(__name__)
+
+
+def failing_function(error: BaseException | None) -> str:
+    """The handler that failed: the outermost frame in handlers/, else the innermost of ours."""
+    frames: list[str] = []
+    tb = error.__traceback__ if error is not None else None
+    while tb is not None:
+        module = str(tb.tb_frame.f_globals.get("__name__", ""))
+        if module.startswith(OURS):
+            frames.append(f"{module}.{tb.tb_frame.f_code.co_qualname}")
+        tb = tb.tb_next
+    handlers = [f for f in frames if f.startswith("handlers.")]
+    return handlers[0] if handlers else (frames[-1] if frames else "-")
 
 
 async def error_handler(update: object, context: Context) -> None:
@@ -25,7 +40,16 @@ async def error_handler(update: object, context: Context) -> None:
             "Update %s will be retried: %s", update.update_id, type(context.error).__name__
         )
         raise ApplicationHandlerStop
-    logger.error("Exception while handling an update: %s", update, exc_info=context.error)
+    # The update id and the failing function, never the update: it holds names and texts.
+    update_id = update.update_id if isinstance(update, Update) else "-"
+    where = failing_function(context.error)
+    if context.error is not None and is_uncertain(context.error):
+        # The reply timed out but may have arrived: an apology could follow the answer.
+        logger.warning("A send timed out for update %s in %s: no apology", update_id, where)
+        return
+    logger.error(
+        "Exception while handling update %s in %s", update_id, where, exc_info=context.error
+    )
     if not isinstance(update, Update) or isinstance(context.error, Forbidden):
         return
     try:

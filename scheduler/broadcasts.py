@@ -15,16 +15,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from telegram import Message
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.broadcasts import services as svc
 from bot.broadcasts.quiet import in_quiet_hours
 from bot.db import session_scope
-from bot.kit import is_not_modified
+from bot.kit import is_not_modified, is_uncertain
 from bot.models import Broadcast
 from bot.ratelimit import NO_RETRY
-from bot.render import render
+from bot.render import label, render
 from bot.users import mark_blocked
 
 __all__ = ["Pacer", "in_quiet_hours", "launch", "resume_all", "run_broadcast"]
@@ -124,6 +124,11 @@ async def _deliver(app: Any, run: _Run, delivery_id: int, chat_id: int) -> None:
             status, error = "failed", exc.message
             break
         except (NetworkError, TelegramError) as exc:  # timeouts, 5xx
+            if is_uncertain(exc):
+                # Timed out after the request was written: maybe delivered. Never re-sent by
+                # itself (a second copy is worse than a gap); staff may, from the report.
+                status, error = "uncertain", "发送超时，Telegram 可能已送达，未自动重发"
+                break
             attempts += 1
             if attempts >= MAX_ATTEMPTS:
                 status, error = "failed", f"重试 {attempts} 次失败：{exc}"
@@ -142,6 +147,13 @@ async def _deliver(app: Any, run: _Run, delivery_id: int, chat_id: int) -> None:
         svc.settle_delivery(session, delivery_id, status=status, error=error[:500])
 
 
+def _resend_button(broadcast_id: int, count: int) -> InlineKeyboardMarkup:
+    """Staff may choose to send the uncertain ones again (some may then get it twice)."""
+    text = label("resend_uncertain", count=count)
+    button = InlineKeyboardButton(text, callback_data=f"bc:resend:{broadcast_id}")
+    return InlineKeyboardMarkup([[button]])
+
+
 async def _report(app: Any, run: _Run, *, final: bool) -> None:
     """Edit the admin's progress message (at most every PROGRESS_EVERY seconds)."""
     broadcast = run.broadcast
@@ -155,6 +167,7 @@ async def _report(app: Any, run: _Run, *, final: bool) -> None:
     with session_scope(app.bot_data.engine) as session:
         figures = svc.progress(session, broadcast.id)
         status = session.get(Broadcast, broadcast.id, populate_existing=True)
+        uncertain = svc.uncertain_recipients(session, broadcast.id) if final else []
     elapsed = max(now - run.started, 1e-6)
     rate = run.sent_here / elapsed
     settings, clock = app.bot_data.settings, app.bot_data.clock()
@@ -168,14 +181,21 @@ async def _report(app: Any, run: _Run, *, final: bool) -> None:
         status=status.status if status else "cancelled",
         rate=rate,
         eta=int(figures.remaining / rate) if rate > 0 else None,
+        uncertain=uncertain,
     )
+    markup = _resend_button(broadcast.id, figures.uncertain) if uncertain else None
     try:
         if broadcast.progress_message_id:
             await app.bot.edit_message_text(
-                text, chat_id=broadcast.progress_chat_id, message_id=broadcast.progress_message_id
+                text,
+                chat_id=broadcast.progress_chat_id,
+                message_id=broadcast.progress_message_id,
+                reply_markup=markup,
             )
         else:
-            message = await app.bot.send_message(broadcast.progress_chat_id, text)
+            message = await app.bot.send_message(
+                broadcast.progress_chat_id, text, reply_markup=markup
+            )
             broadcast.progress_message_id = message.message_id
             with session_scope(app.bot_data.engine) as session:
                 svc.set_progress_message(session, broadcast.id, message.message_id)

@@ -8,7 +8,6 @@ a job, a restart and an admin never open or close a campaign twice.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
 from telegram.error import TelegramError
@@ -17,7 +16,7 @@ from bot.campaigns import services as svc
 from bot.campaigns import votes
 from bot.db import session_scope
 from bot.kit import Context
-from scheduler.jobs import run_every
+from scheduler.jobs import SWEEP, run_every
 
 __all__ = [
     "apply_transitions",
@@ -29,7 +28,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 PREFIX = "campaign:"
-REFRESH = timedelta(minutes=1)
+REFRESH = SWEEP
 
 
 async def stop_polls(app: Any, campaign_ids: list[int]) -> None:
@@ -85,14 +84,18 @@ async def transition_job(context: Context) -> None:
 
 
 async def _refresh_job(context: Context) -> None:
+    # A sweep as well as a refresh: a transition whose job was on a worker that died (or fell
+    # in an outage) is claimed here by whichever worker comes first.
+    await apply_transitions(context.application)
     schedule_transitions(context.application)
 
 
 async def resume_campaigns(app: Any) -> None:
     """Start-up hook: apply missed transitions, then re-register the jobs from the rows.
 
-    The web console opens and closes campaigns in another process; a refresh every minute
-    makes the jobs follow (an end time set there is kept to within REFRESH).
+    The web console opens and closes campaigns in another process; a refresh every REFRESH
+    makes the jobs follow (an end time set there is kept to within REFRESH), and applies any
+    transition another worker's job should have made.
     """
     await apply_transitions(app)
     schedule_transitions(app)

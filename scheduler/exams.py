@@ -24,6 +24,7 @@ from bot.models import Attempt, as_utc
 from bot.render import label, pack_items, render
 from bot.users import mark_blocked
 from knowledge.quiz import ROLES, SECTORS
+from scheduler.jobs import SWEEP, run_every
 
 __all__ = [
     "bank_of",
@@ -32,6 +33,7 @@ __all__ = [
     "review_parts",
     "schedule_submit",
     "submit_due",
+    "sweep_exams",
 ]
 
 logger = logging.getLogger(__name__)
@@ -157,6 +159,21 @@ async def submit_due(app: App, attempt_id: int) -> bool:
     return True
 
 
+async def sweep_exams(app: App) -> int:
+    """Submit every sitting past its deadline, whoever set its timer; how many this worker did."""
+    data: BotData = app.bot_data
+    with session_scope(data.engine) as session:
+        overdue = exams.overdue_attempts(session, data.clock())
+    done = [attempt_id for attempt_id in overdue if await submit_due(app, attempt_id)]
+    if done:
+        logger.info("exams: %d sittings past their deadline submitted by the sweep", len(done))
+    return len(done)
+
+
+async def _sweep(context: Context) -> None:
+    await sweep_exams(context.application)
+
+
 async def resume_exams(app: App) -> None:
     """Start-up work: submit sittings whose time ran out while the bot was down; re-arm others."""
     data: BotData = app.bot_data
@@ -170,3 +187,5 @@ async def resume_exams(app: App) -> None:
         else:
             schedule_submit(app.job_queue, attempt.id or 0, attempt.deadline)
     logger.info("exams: %d active sittings resumed", len(active))
+    if app.job_queue is not None:
+        run_every(app, _sweep, SWEEP, name="exams:sweep")

@@ -6,7 +6,11 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-__all__ = ["run_every"]
+__all__ = ["SWEEP", "run_every"]
+
+# How often every worker claims overdue work (exam deadlines, pushes, campaign transitions) that
+# its own timers did not do: the worker that set the timer died, or the database was down.
+SWEEP = timedelta(seconds=10)
 
 
 def run_every(

@@ -12,7 +12,7 @@ from bot.kit import Context
 from bot.models import ScheduledPush, as_utc
 from scheduler.broadcasts import launch, resume_all
 from scheduler.calendar import Occasion
-from scheduler.jobs import run_every
+from scheduler.jobs import SWEEP, run_every
 from scheduler.tips_schedule import (
     calendar_rows,
     claim_push,
@@ -23,7 +23,7 @@ from scheduler.tips_schedule import (
     tip_text,
 )
 
-__all__ = ["render_tip", "schedule_pushes", "send_push", "setup_jobs"]
+__all__ = ["render_tip", "schedule_pushes", "send_push", "setup_jobs", "sweep_pushes"]
 
 logger = logging.getLogger(__name__)
 
@@ -98,23 +98,43 @@ async def schedule_pushes(app: Any, *, now: datetime | None = None) -> None:
                 name=name,
                 job_kwargs={"id": name, "replace_existing": True, "misfire_grace_time": None},
             )
-        elif decision.action == "send":
-            logger.info(
-                "Push %s (%s %s) was due while down: sending now",
-                push.id,
-                push.occasion,
-                push.year,
-            )
-            await send_push(app, push.id)
         else:
-            with session_scope(app.bot_data.engine) as session:
-                claim_push(session, push.id, status="dropped", note="停机期间错过，节日已开始")
-            logger.warning(
-                "Push %s (%s %s) missed and the occasion began: dropped",
-                push.id,
-                push.occasion,
-                push.year,
-            )
+            await _settle_missed(app, push, decision.action)
+
+
+async def _settle_missed(app: Any, push: ScheduledPush, action: str) -> None:
+    """A push whose time passed without being sent: send it now, or drop it if too late."""
+    assert push.id is not None
+    if action == "send":
+        logger.info(
+            "Push %s (%s %s) was due and not sent: sending now", push.id, push.occasion, push.year
+        )
+        await send_push(app, push.id)
+        return
+    with session_scope(app.bot_data.engine) as session:
+        dropped = claim_push(session, push.id, status="dropped", note="停机期间错过，节日已开始")
+    if dropped:
+        logger.warning(
+            "Push %s (%s %s) missed and the occasion began: dropped",
+            push.id,
+            push.occasion,
+            push.year,
+        )
+
+
+async def sweep_pushes(app: Any) -> None:
+    """Every worker: settle planned pushes whose time passed (their timer was lost)."""
+    now = app.bot_data.clock()
+    with session_scope(app.bot_data.engine) as session:
+        due = planned_pushes(session, due_by=now)
+    for push in due:
+        decision = decide_missed(push, now=now, tz=app.bot_data.settings.tz)
+        if decision.action != "wait":
+            await _settle_missed(app, push, decision.action)
+
+
+async def _sweep(context: Context) -> None:
+    await sweep_pushes(context.application)
 
 
 async def _daily(context: Context) -> None:
@@ -137,3 +157,4 @@ async def setup_jobs(app: Any) -> None:
     )
     # Broadcasts queued elsewhere, or whose worker died (its lease expires), resume within 20 s.
     run_every(app, _resume, timedelta(seconds=20), name="broadcasts:resume")
+    run_every(app, _sweep, SWEEP, name="tips:sweep")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.broadcasts.services import create_broadcast
@@ -118,19 +119,21 @@ def ensure_schedule(session: Session, settings: Settings, years: list[int], *, t
                 )
             )
             added += 1
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:
+        # Workers started together seed the same rows: the first one's stand, ours are moot.
+        session.rollback()
+        return 0
     return added
 
 
-def planned_pushes(session: Session) -> list[ScheduledPush]:
-    """Pushes not yet sent or dropped, soonest first."""
-    return list(
-        session.exec(
-            select(ScheduledPush)
-            .where(ScheduledPush.status == "planned")
-            .order_by(col(ScheduledPush.push_at))
-        ).all()
-    )
+def planned_pushes(session: Session, *, due_by: datetime | None = None) -> list[ScheduledPush]:
+    """Pushes not yet sent or dropped, soonest first (only those due by due_by, if given)."""
+    query = select(ScheduledPush).where(ScheduledPush.status == "planned")
+    if due_by is not None:
+        query = query.where(col(ScheduledPush.push_at) <= due_by)
+    return list(session.exec(query.order_by(col(ScheduledPush.push_at))).all())
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from bot.broadcasts.services import ALL_USERS, MAX_TEXT, audience_size
 from bot.models import Broadcast
+from bot.render import is_blank
 from bot.tips.subscriptions import TOPICS
 from bot.users import audit
 
@@ -49,14 +50,16 @@ def awaiting_text(session: Session, admin_id: int) -> Broadcast | None:
     return draft if draft is not None and not draft.text else None
 
 
-def set_text(session: Session, draft: Broadcast, text: str) -> bool:
-    """Keep the text as the draft's message; False (nothing kept) when it is too long."""
+def set_text(session: Session, draft: Broadcast, text: str) -> str | None:
+    """Keep the text as the draft's message; else why not ('empty' or 'too_long')."""
+    if is_blank(text):
+        return "empty"  # only spaces: Telegram would refuse to send it
     if len(text) > MAX_TEXT:
-        return False
+        return "too_long"
     draft.text = text
     session.add(draft)
     session.commit()
-    return True
+    return None
 
 
 def choose_topic(

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from bot.db import is_postgres
 from bot.models import Broadcast, Delivery, Subscription, User, as_utc, utcnow
+from bot.render import is_blank
 
 __all__ = [
     "ACTIVE",
@@ -45,9 +46,11 @@ __all__ = [
     "recover_inflight",
     "release_lease",
     "renew_lease",
+    "requeue_uncertain",
     "resumable_ids",
     "set_progress_message",
     "settle_delivery",
+    "uncertain_recipients",
 ]
 
 ACTIVE = ("queued", "running")
@@ -195,6 +198,8 @@ def create_broadcast(
     It waits for the end of quiet hours (bot/broadcasts/quiet.py) unless respect_quiet_hours
     is False: staff chose to send at night, or it answers the recipient's own request.
     """
+    if is_blank(text) and document_file_id is None:
+        raise ValueError("a broadcast needs a text: Telegram refuses an empty message")
     if key is not None and (existing := find_broadcast(session, key)) is not None:
         return existing
     broadcast = Broadcast(
@@ -355,6 +360,37 @@ def failure_reasons(session: Session, ids: Iterable[int]) -> dict[int, list[tupl
     for broadcast_id, status, error, count in rows:
         found.setdefault(broadcast_id, []).append((status, error or "", int(count)))
     return found
+
+
+def uncertain_recipients(session: Session, broadcast_id: int, limit: int = 30) -> list[str]:
+    """Who may or may not have got the broadcast (a send timed out): names for the report."""
+    rows = session.exec(
+        select(Delivery.chat_id, User.display_name)
+        .join(User, col(User.id) == col(Delivery.chat_id), isouter=True)
+        .where(Delivery.broadcast_id == broadcast_id, Delivery.status == "uncertain")
+        .order_by(col(Delivery.id))
+        .limit(limit)
+    ).all()
+    return [f"{name or '用户'}（{chat_id}）" for chat_id, name in rows]
+
+
+def requeue_uncertain(session: Session, broadcast_id: int) -> int:
+    """Staff chose to re-send the uncertain deliveries of a finished broadcast; how many."""
+    reopened = session.exec(
+        update(Broadcast)
+        .where(col(Broadcast.id) == broadcast_id, col(Broadcast.status) == "done")
+        .values(status="queued", finished_at=None, lease_until=None)
+    )
+    if reopened.rowcount != 1:
+        session.rollback()
+        return 0
+    result = session.exec(
+        update(Delivery)
+        .where(col(Delivery.broadcast_id) == broadcast_id, col(Delivery.status) == "uncertain")
+        .values(status="pending", error=None, updated_at=utcnow())
+    )
+    session.commit()
+    return int(result.rowcount or 0)
 
 
 def finish_broadcast(session: Session, broadcast_id: int, *, status: str = "done") -> None:

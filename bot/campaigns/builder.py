@@ -28,6 +28,7 @@ from bot.campaigns.spec import (
     parse_local_time,
     spec_from_mapping,
 )
+from bot.db import ensure_row
 from bot.models import Campaign, CampaignDraft
 from knowledge.yamlfile import Problems
 
@@ -108,7 +109,9 @@ def _store(session: Session, draft: CampaignDraft, step: str, data: dict[str, An
 
 def start(session: Session, *, admin_id: int, now: datetime) -> Step:
     """Begin (or begin again) a draft: the first question is the title."""
-    draft = session.get(CampaignDraft, admin_id) or CampaignDraft(admin_id=admin_id)
+    draft = session.get(CampaignDraft, admin_id) or ensure_row(
+        session, CampaignDraft(admin_id=admin_id)
+    )
     draft.updated_at = now
     return _store(session, draft, "title", {"ballots": []})
 

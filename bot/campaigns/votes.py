@@ -23,7 +23,7 @@ from bot.campaigns.services import (
     open_view,
     refused,
 )
-from bot.db import is_postgres
+from bot.db import ensure_row, is_postgres
 from bot.models import (
     Campaign,
     CampaignPoll,
@@ -105,12 +105,17 @@ def _draft(
     draft = session.exec(_locked(session, _DRAFT), params=params).first()
     if draft is None:
         vote = _current(session, view, user_id, day_key(view.campaign, now, tz))
-        draft = VoteDraft(
-            campaign_id=view.id,
-            user_id=user_id,
-            option_ids=",".join(map(str, _choices(session, vote))),
-            township=vote.township if vote else None,
+        # A first tap may race another worker's: insert if absent, then lock what is stored.
+        ensure_row(
+            session,
+            VoteDraft(
+                campaign_id=view.id,
+                user_id=user_id,
+                option_ids=",".join(map(str, _choices(session, vote))),
+                township=vote.township if vote else None,
+            ),
         )
+        draft = session.exec(_locked(session, _DRAFT), params=params).one()
     return draft
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.config import Settings
+from bot.db import ensure_row
 from bot.exams.bank import Bank
 from bot.exams.paper import Paper, PaperError, default_paper, shortfall
 from bot.exams.services import CODE_ALPHABET, CODE_LENGTH, clean_name
@@ -174,7 +175,9 @@ def start_draft(
     session: Session, *, inspector_id: int, prefill: dict[str, str], now: datetime
 ) -> Draft:
     """Begin (or restart) the inspector's draft with what the command line already gave."""
-    row = session.get(ExamDraft, inspector_id) or ExamDraft(inspector_id=inspector_id)
+    row = session.get(ExamDraft, inspector_id) or ensure_row(
+        session, ExamDraft(inspector_id=inspector_id)
+    )
     return _save(session, row, dict(prefill), _next_step(prefill), now)
 
 

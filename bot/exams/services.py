@@ -18,6 +18,7 @@ from enum import StrEnum
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from bot.db import ensure_row
 from bot.exams.bank import Bank
 from bot.exams.paper import Paper, draw_exam, draw_practice, option_order, score_answer
 from bot.exams.views import indexes, item_at, items, join, size
@@ -501,7 +502,9 @@ def _record_mistake(
             session.add(mistake)
         return
     if mistake is None:
-        mistake = Mistake(user_id=user_id, question_id=question_id, wrong_count=0)
+        mistake = ensure_row(
+            session, Mistake(user_id=user_id, question_id=question_id, wrong_count=0)
+        )
     mistake.wrong_count += 1
     mistake.cleared = False
     mistake.last_wrong_at = _utc(now)
@@ -556,6 +559,21 @@ def due_attempts(session: Session) -> list[Attempt]:
             select(Attempt).where(col(Attempt.mode) == "exam", col(Attempt.status) == "active")
         )
     )
+
+
+def overdue_attempts(session: Session, now: datetime) -> list[int]:
+    """Sittings still active after their deadline (their timer was lost): for the sweep."""
+    return [
+        i
+        for i in session.exec(
+            select(Attempt.id).where(
+                col(Attempt.mode) == "exam",
+                col(Attempt.status) == "active",
+                col(Attempt.deadline) <= _utc(now),
+            )
+        )
+        if i is not None
+    ]
 
 
 def finish_due(session: Session, *, attempt_id: int, bank: Bank, now: datetime) -> Attempt | None:

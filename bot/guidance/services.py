@@ -198,6 +198,12 @@ def _handle(
     return item
 
 
+def open_item(session: Session, item_id: int) -> PendingQuestion | None:
+    """An item still waiting for staff; None when it does not exist or was handled."""
+    item = session.get(PendingQuestion, item_id)
+    return item if item is not None and item.status == "open" else None
+
+
 def reply_pending(
     session: Session, *, item_id: int, admin_id: int, text: str
 ) -> PendingQuestion | None:

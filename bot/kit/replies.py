@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import html
+import logging
 
 from telegram import Bot, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
 from bot.kit.refusal import Refusal, refusal_text
-from bot.render import split_message
+from bot.render import is_blank, split_message
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "answer_query",
@@ -25,6 +28,9 @@ async def send(
     bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None
 ) -> int | None:
     """Send HTML text split at Telegram's limit; the message id of the last part."""
+    if is_blank(text):  # Telegram refuses it; refused here, before any request
+        logger.warning("Refused to send a blank message to chat %s", chat_id)
+        return None
     sent = None
     parts = split_message(text)
     for i, part in enumerate(parts):
@@ -42,6 +48,9 @@ async def reply(
     """Send HTML to the update's chat, split at Telegram's limit; buttons on the last part."""
     chat = update.effective_chat
     if chat is None:
+        return None
+    if is_blank(text):  # Telegram refuses it; refused here, before any request
+        logger.warning("Refused to send a blank reply in update %s", update.update_id)
         return None
     parts = split_message(text)
     sent: Message | None = None

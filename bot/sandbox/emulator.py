@@ -11,8 +11,8 @@ from typing import Any
 
 from bot.sandbox import errors
 from bot.sandbox.clock import Clock
-from bot.sandbox.errors import ApiError, SpecViolation
-from bot.sandbox.faults import FaultInjector, FaultRule
+from bot.sandbox.errors import ApiError, ResponseLost, SpecViolation
+from bot.sandbox.faults import LOST_RESPONSE, FaultInjector, FaultRule
 from bot.sandbox.files import StoredFile, UploadedFile
 from bot.sandbox.limits import Limits, RateLimiter
 from bot.sandbox.methods import ASYNC_METHODS, SYNC_METHODS
@@ -131,7 +131,8 @@ class BotApiEmulator:
         injected = self.faults.take(canonical, args) if self.faults.rules else None
         if injected is not None:
             self.stats.injected_failures += 1
-            return self._fail(injected)
+            if injected.status != LOST_RESPONSE:
+                return self._fail(injected)
         try:
             sync = SYNC_METHODS.get(canonical)
             result = sync(self, args) if sync else await ASYNC_METHODS[canonical](self, args)
@@ -142,6 +143,8 @@ class BotApiEmulator:
             self.internal_errors.append(f"{canonical}: {error!r}")
             _LOGGER.exception("sandbox emulator failed in %s", canonical)
             raise
+        if injected is not None:  # done, but the bot never hears so
+            raise ResponseLost(canonical, 200, {"ok": True, "result": result})
         return 200, {"ok": True, "result": result}
 
     def accepts_token(self, token: str) -> bool:
@@ -183,6 +186,13 @@ class BotApiEmulator:
     ) -> FaultRule:
         """Make the next `times` calls of method ("*" = any) fail with this status."""
         return self.faults.add(method, status, description, retry_after, times, chat_id)
+
+    def inject_timeout(
+        self, method: str, times: int = 1, chat_id: int | str | None = None
+    ) -> FaultRule:
+        """The next `times` calls of method are carried out, then their answer is lost:
+        in process the bot gets TimedOut, over HTTP the answer comes after its read timeout."""
+        return self.faults.add(method, LOST_RESPONSE, "response lost", None, times, chat_id)
 
     # ------------------------------------------------------------------ users and chats
 

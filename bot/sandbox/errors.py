@@ -33,6 +33,14 @@ POLL_CONFLICT = (
 )
 
 
+class ResponseLost(Exception):
+    """The call was carried out but its answer never reached the bot (a read timeout)."""
+
+    def __init__(self, method: str, status: int, body: dict[str, Any]) -> None:
+        super().__init__(f"{method}: response lost")
+        self.status, self.body = status, body
+
+
 def too_many_requests(retry_after: int) -> str:
     """Telegram's 429 description for a given wait."""
     return f"Too Many Requests: retry after {retry_after}"

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 from bot.sandbox.errors import ApiError, too_many_requests
 
+# The status of a rule that lets the call happen and then loses its answer (see ResponseLost).
+LOST_RESPONSE = 0
+
 _DEFAULT_DESCRIPTIONS = {
     400: "Bad Request",
     401: "Unauthorized",

@@ -18,7 +18,7 @@ from tornado.web import Application, RequestHandler
 
 from bot.sandbox.clock import RealClock
 from bot.sandbox.emulator import BotApiEmulator
-from bot.sandbox.errors import SpecViolation, error_envelope
+from bot.sandbox.errors import ResponseLost, SpecViolation, error_envelope
 from bot.sandbox.files import UploadedFile
 from bot.sandbox.formdata import decode_fields
 from bot.sandbox.state import JsonDict, StoredMessage
@@ -26,6 +26,8 @@ from bot.sandbox.updates import Update
 from bot.sandbox.users import TINY_PNG, UserHandle
 
 _LOGGER = logging.getLogger(__name__)
+# Longer than any read timeout the bot uses for a send (PTB: 5 s by default).
+LOST_RESPONSE_HOLD = 30.0
 
 
 def message_view(emu: BotApiEmulator, message: StoredMessage) -> JsonDict:
@@ -107,6 +109,10 @@ class ApiHandler(_Handler):
             status, body = await self.emu.call(method, params, files=files, token=token)
         except SpecViolation as violation:
             status, body = 400, error_envelope(400, f"Bad Request: {violation.message}")
+        except ResponseLost as lost:
+            # Answer only after any client read timeout: the bot sees a timed-out request.
+            await asyncio.sleep(LOST_RESPONSE_HOLD)
+            status, body = lost.status, lost.body
         except Exception:
             _LOGGER.exception("sandbox failed on %s", method)
             status, body = 500, error_envelope(500, "Internal Server Error")

@@ -9,9 +9,10 @@ from urllib.parse import unquote
 
 from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import ODVInput
+from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from bot.sandbox.errors import error_envelope
+from bot.sandbox.errors import ResponseLost, error_envelope
 from bot.sandbox.files import UploadedFile
 
 if TYPE_CHECKING:
@@ -94,5 +95,8 @@ class SandboxRequest(BaseRequest):
             return 404, json.dumps(error_envelope(404, "Not Found")).encode()
         token, api_method = match.groups()
         params, files = decode_request_data(request_data)
-        status, body = await emu.call(api_method, params, files=files, token=token)
+        try:
+            status, body = await emu.call(api_method, params, files=files, token=token)
+        except ResponseLost as lost:
+            raise TimedOut from lost
         return status, json.dumps(body, ensure_ascii=False).encode()

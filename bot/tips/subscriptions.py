@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
+from bot.db import ensure_row
 from bot.models import Subscription, User, utcnow
 
 __all__ = [
@@ -34,7 +35,7 @@ def set_topic(session: Session, *, user_id: int, topic: str, active: bool) -> bo
         return False
     row = session.get(Subscription, (user_id, topic))
     if row is None:
-        row = Subscription(user_id=user_id, topic=topic, active=active)
+        row = ensure_row(session, Subscription(user_id=user_id, topic=topic, active=active))
     row.active = active
     row.updated_at = utcnow()
     session.add(row)

@@ -64,11 +64,11 @@ async def broadcast_text(update: Update, context: Context) -> bool:
     text = update.message.text_html or ""
     with db(context) as session:
         draft = composer.awaiting_text(session, uid)
-        kept = draft is not None and composer.set_text(session, draft, text)
+        problem = composer.set_text(session, draft, text) if draft is not None else None
     if draft is None:
         return False
-    if not kept:
-        await reply(update, render("broadcast_too_long", length=len(text), limit=bc.MAX_TEXT))
+    if problem is not None:
+        await reply(update, render(f"broadcast_{problem}", length=len(text), limit=bc.MAX_TEXT))
         return True
     await _show_draft(update, context, draft)
     return True
@@ -154,10 +154,33 @@ async def broadcast_cancel(update: Update, context: Context) -> None:
     await reply(update, render("broadcast_cancelled", b=cancelled, id=number or "?"))
 
 
+@require_admin
+async def broadcast_resend(update: Update, context: Context) -> None:
+    """bc:resend:<id> — staff chose to send the uncertain deliveries of a broadcast again."""
+    query = update.callback_query
+    assert query is not None and query.data
+    broadcast_id = parse_int(query.data.split(":")[2]) or 0
+    with db(context) as session:
+        count = bc.requeue_uncertain(session, broadcast_id)
+        if count:
+            audit(
+                session,
+                actor_id=user_id(update),
+                action="broadcast:resend",
+                detail=f"#{broadcast_id} {count}",
+            )
+    await answer_query(
+        update, render("broadcast_resent", count=count, id=broadcast_id), alert=True
+    )
+    if count:
+        launch(context.application, broadcast_id)
+
+
 HANDLERS: list[BaseHandler[Update, Context, Any]] = [
     CommandHandler("broadcast", broadcast_new),
     CommandHandler("broadcasts", broadcast_list),
     CommandHandler("broadcast_cancel", broadcast_cancel),
     CallbackQueryHandler(broadcast_topic, pattern=r"^bc:topic:\d+:[a-z]+$"),
     CallbackQueryHandler(broadcast_go, pattern=r"^bc:go:\d+(:night)?$"),
+    CallbackQueryHandler(broadcast_resend, pattern=r"^bc:resend:\d+$"),
 ]

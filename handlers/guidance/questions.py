@@ -10,9 +10,9 @@ from telegram.error import Forbidden
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.guidance import services as guidance
-from bot.kit import Context
+from bot.kit import Context, Outcome, deliver
 from bot.models import PendingQuestion, QuestionLog
-from bot.render import label, render
+from bot.render import is_blank, label, render
 from bot.users import audit, business_type_of, mark_blocked
 from handlers.common import (
     answer_query,
@@ -257,26 +257,31 @@ async def pending(update: Update, context: Context) -> None:
 
 @require_admin
 async def reply_item(update: Update, context: Context) -> None:
-    """/reply <id> <text> — answer an item; the asker receives it."""
+    """/reply <id> <text> — answer an item; it stays open when the asker cannot get it."""
     number, _, text = args_text(context).partition(" ")
     item_id = parse_int(number)
-    if item_id is None or not text.strip():
+    if item_id is None or is_blank(text):
         await reply(update, render("bad_usage", usage="/reply 编号 回复内容", hint=""))
         return
-    admin = user_id(update)
     with db(context) as session:
-        item = guidance.reply_pending(session, item_id=item_id, admin_id=admin, text=text.strip())
-        if item is not None:
-            audit(session, actor_id=admin, action="pending:reply", detail=str(item_id))
-    delivered = False
-    if item is not None:
-        try:
-            await context.bot.send_message(item.chat_id, render("staff_reply", item=item))
-            delivered = True
-        except Forbidden:
-            with db(context) as session:
-                mark_blocked(session, user_id=item.user_id)
-    await reply(update, render("pending_done", item=item, item_id=item_id, delivered=delivered))
+        item = guidance.open_item(session, item_id)
+    outcome = await _send_reply(context, item, text.strip(), user_id(update)) if item else None
+    await reply(update, render("pending_done", item=item, item_id=item_id, outcome=outcome))
+
+
+async def _send_reply(context: Context, item: PendingQuestion, text: str, admin: int) -> Outcome:
+    """Send first, then record: a question is answered only if the answer may have arrived."""
+    outcome = await deliver(
+        context.bot, item.chat_id, render("staff_reply", item=item, answer=text)
+    )
+    with db(context) as session:
+        if outcome in (Outcome.SENT, Outcome.UNCERTAIN):
+            guidance.reply_pending(session, item_id=item.id or 0, admin_id=admin, text=text)
+            audit(session, actor_id=admin, action="pending:reply", detail=str(item.id))
+        elif outcome is Outcome.BLOCKED:
+            mark_blocked(session, user_id=item.user_id)
+    item.status = "answered" if outcome in (Outcome.SENT, Outcome.UNCERTAIN) else item.status
+    return outcome
 
 
 @require_admin
@@ -292,7 +297,10 @@ async def dismiss(update: Update, context: Context) -> None:
         if item is not None:
             audit(session, actor_id=admin, action="pending:dismiss", detail=str(item_id))
     delivered = item is not None and await _tell_asker(context, item)
-    await reply(update, render("pending_done", item=item, item_id=item_id, delivered=delivered))
+    await reply(
+        update,
+        render("pending_done", item=item, item_id=item_id, outcome=None, delivered=delivered),
+    )
 
 
 async def _tell_asker(context: Context, item: PendingQuestion) -> bool:

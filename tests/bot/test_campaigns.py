@@ -828,3 +828,36 @@ def test_tally_is_exact_under_concurrent_submits_on_postgres(pg_engine: Engine) 
     actual = {option(view, r.label): r.count for b in results.ballots for r in b.rows if r.count}
     assert actual == expected
     assert results.voters == 40
+
+
+@pytest.mark.postgres
+def test_a_new_voters_first_two_taps_at_once_make_one_draft_on_postgres(
+    pg_engine: Engine,
+) -> None:
+    with Session(pg_engine, expire_on_commit=False) as session:
+        view = opened(session)
+    pork, veg = option(view, "猪肉"), option(view, "蔬菜")
+    errors: list[BaseException] = []
+
+    def tap(user: int, option_id: int, start: threading.Barrier) -> None:
+        with Session(pg_engine, expire_on_commit=False) as session:
+            start.wait()
+            try:
+                votes.toggle(session, view.id, user_id=user, option_id=option_id, now=T0)
+            except BaseException as exc:  # collected and re-raised in the test thread
+                errors.append(exc)
+
+    for user in range(1, 21):
+        start = threading.Barrier(2)  # two workers handle the voter's first two taps
+        taps = [threading.Thread(target=tap, args=(user, o, start)) for o in (pork, veg)]
+        for thread in taps:
+            thread.start()
+        for thread in taps:
+            thread.join()
+    assert errors == []
+    with Session(pg_engine) as session:
+        drafts = session.exec(select(VoteDraft)).all()
+    assert len(drafts) == 20
+    assert {tuple(sorted(map(int, d.option_ids.split(",")))) for d in drafts} == {
+        tuple(sorted((pork, veg)))
+    }

@@ -1,11 +1,20 @@
 from __future__ import annotations
 
-from sqlalchemy import text
-from sqlmodel import Session, SQLModel
+import socket
+import threading
+from collections.abc import Callable
+from pathlib import Path
 
-from bot.db import create_tables, is_postgres, make_engine, session_scope
-from bot.models import User
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, select
+
+from bot.cli import main
+from bot.db import create_tables, ensure_row, is_postgres, make_engine, session_scope
+from bot.models import Subscription, User
 from bot.staff.roles import grant_role, revoke_role
+from bot.tips.subscriptions import set_topic
 from bot.users import Roles, mark_blocked, set_business_type, upsert_user
 
 
@@ -58,3 +67,87 @@ def test_postgresql_engine_creates_every_table(pg_url: str) -> None:
         assert row is not None
         assert row.username == "big"
     engine.dispose()
+
+
+# --- first rows: two workers handle a new user's first two taps at once -----------------------
+
+
+def first_taps_together(engine: Engine, work: Callable[[Session, int], object], users: int) -> int:
+    """Run work(session, user) twice per user, the two at the same moment; how many raised."""
+    failures = 0
+
+    def tap(user: int, gate: threading.Barrier) -> None:
+        nonlocal failures
+        with session_scope(engine) as session:
+            gate.wait()
+            try:
+                work(session, user)
+            except Exception:
+                failures += 1
+
+    for user in range(users):
+        gate = threading.Barrier(2)
+        threads = [threading.Thread(target=tap, args=(7_000_000 + user, gate)) for _ in "ab"]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    return failures
+
+
+def first_tap(session: Session, user: int) -> None:
+    upsert_user(session, user_id=user, display_name=f"用户{user}", username=None)
+    set_topic(session, user_id=user, topic="tips", active=True)
+
+
+def check_first_taps(engine: Engine) -> None:
+    assert first_taps_together(engine, first_tap, users=20) == 0
+    with Session(engine) as session:
+        assert len(session.exec(select(User)).all()) == 20
+        assert len(session.exec(select(Subscription)).all()) == 20
+
+
+def test_concurrent_first_taps_of_new_users_on_a_sqlite_file(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'bot.db'}")
+    create_tables(engine)
+    check_first_taps(engine)
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_concurrent_first_taps_of_new_users_on_postgresql(pg_url: str) -> None:
+    engine = make_engine(pg_url)
+    SQLModel.metadata.drop_all(engine)
+    create_tables(engine)
+    try:
+        check_first_taps(engine)
+    finally:
+        SQLModel.metadata.drop_all(engine)
+        engine.dispose()
+
+
+def test_ensure_row_returns_the_stored_row_and_keeps_it(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        first = ensure_row(session, User(id=5, display_name="甲"))
+        again = ensure_row(session, User(id=5, display_name="乙"))
+        session.commit()
+    assert (first.display_name, again.display_name) == ("甲", "甲")
+
+
+def test_run_with_the_database_unreachable_says_what_to_check(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://bot:pw-9876@127.0.0.1:{closed}/shian")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456789:" + "A" * 35)
+    assert main(["run"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"错误：连接不上数据库（DATABASE_URL=postgresql://bot:***@127.0.0.1:{closed}"
+    )
+    assert "请检查 DATABASE_URL 是否正确" in err and "数据库服务是否已启动" in err
+    assert err.count("\n") == 1 and "Traceback" not in err and "pw-9876" not in err
+    assert main(["run", "--debug"]) == 1
+    assert "Traceback (most recent call last)" in capsys.readouterr().err

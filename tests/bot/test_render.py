@@ -10,6 +10,7 @@ from bot.render import (
     chinese_number,
     configure_timezone,
     environment,
+    is_blank,
     label,
     pack_items,
     render,
@@ -114,3 +115,11 @@ def test_dates_are_shown_in_the_configured_time_zone() -> None:
     finally:
         configure_timezone("Asia/Shanghai")
     assert shown.render(t=moment) == "2026年2月17日 00:30"
+
+
+@pytest.mark.parametrize(
+    ("text", "blank"),
+    [("", True), (None, True), (" \n\t\u3000", True), ("\u200b\ufeff ", True), (" 好 ", False)],
+)
+def test_is_blank_sees_what_telegram_would_show_as_nothing(text: str | None, blank: bool) -> None:
+    assert is_blank(text) is blank

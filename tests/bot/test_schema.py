@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -114,11 +115,74 @@ def test_stamp_head_writes_what_alembic_reads(sqlite_file: Engine) -> None:
         assert connection.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar() == 1
 
 
+def behind(engine: Engine) -> None:
+    """A database an older version of the bot made: the first revision, with a row in it."""
+    with engine.begin() as connection:
+        command.upgrade(_config(connection), FIRST_REVISION)
+        connection.exec_driver_sql(
+            'INSERT INTO "user" (id, display_name, blocked, first_seen,'
+            " last_seen, roles) VALUES (1, 'x', false, now(), now(), '')"
+        )
+
+
 def test_postgresql_behind_the_code_is_refused_with_the_command(pg_engine: Engine) -> None:
+    behind(pg_engine)
     with pytest.raises(SchemaOutdated, match="python -m bot db upgrade"):
         prepare(pg_engine)
     upgrade(pg_engine)
     prepare(pg_engine)  # current now: nothing to say
+
+
+def test_an_empty_postgresql_is_created_at_start(pg_engine: Engine) -> None:
+    prepare(pg_engine)
+    assert current_revision(pg_engine) == head_revision()
+    assert schema_diffs(pg_engine) == []
+
+
+def start_together(engines: list[Engine]) -> list[BaseException | None]:
+    """prepare() in one thread per engine, released at the same moment; each one's error."""
+    gate = threading.Barrier(len(engines))
+    errors: list[BaseException | None] = [None] * len(engines)
+
+    def start(i: int) -> None:
+        gate.wait()
+        try:
+            prepare(engines[i])
+        except BaseException as exc:
+            errors[i] = exc
+
+    threads = [threading.Thread(target=start, args=(i,)) for i in range(len(engines))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+@pytest.mark.parametrize("trial", range(3))
+def test_workers_started_together_on_an_empty_postgresql_all_start(
+    pg_engine: Engine, trial: int
+) -> None:
+    # One engine per worker, as separate processes have: no shared pool, no shared lock.
+    url = pg_engine.url.render_as_string(hide_password=False)
+    engines = [make_engine(url) for _ in range(3)]
+    try:
+        assert start_together(engines) == [None, None, None]
+    finally:
+        for engine in engines:
+            engine.dispose()
+    assert current_revision(pg_engine) == head_revision()
+    assert schema_diffs(pg_engine) == []
+
+
+def test_workers_started_together_on_a_new_sqlite_file_all_start(tmp_path: Path) -> None:
+    engines = [make_engine(f"sqlite:///{tmp_path / 'bot.db'}") for _ in range(3)]
+    try:
+        assert start_together(engines) == [None, None, None]
+        assert current_revision(engines[0]) == head_revision()
+    finally:
+        for engine in engines:
+            engine.dispose()
 
 
 def test_db_upgrade_and_current_commands(
@@ -136,6 +200,7 @@ def test_db_upgrade_and_current_commands(
 def test_run_on_an_outdated_postgresql_refuses_to_start(
     pg_engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    behind(pg_engine)
     url = pg_engine.url.render_as_string(hide_password=False)
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456789:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")

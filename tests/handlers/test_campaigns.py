@@ -466,3 +466,18 @@ async def test_ballot_says_one_submit_keeps_ticks_and_lets_optional_be_skipped(
     other = await tick(driver, OTHER, await ballot(driver, OTHER, cid), "城关街道")
     await driver.press(OTHER, other, "📮 提交")
     assert driver.last_answer() == "“食品品种”还没有选，请每题至少选一项"
+
+
+async def test_the_refresh_sweep_opens_a_campaign_whose_job_was_lost(
+    driver: Driver, engine: Engine
+) -> None:
+    clock = Clock(driver)
+    timed = CAMPAIGN_YAML.format(rule="campaign", results="live")
+    await upload(driver, timed + "starts_at: 2027-03-05 09:00\n")
+    [job] = driver.application.job_queue.get_jobs_by_name("campaign:1:open")  # type: ignore[union-attr]
+    job.schedule_removal()  # the worker holding it died before the start time
+    clock.advance(days=6)
+    [refresh] = driver.application.job_queue.get_jobs_by_name("campaigns:refresh")  # type: ignore[union-attr]
+    await refresh.run(driver.application)
+    with Session(engine) as session:
+        assert session.get(Campaign, 1).status == "open"  # type: ignore[union-attr]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from zoneinfo import ZoneInfo
 
 from PIL import Image
 from sqlalchemy.engine import Engine
@@ -16,6 +17,7 @@ from bot.models import AuditLog, Exam
 from bot.render import label, render
 from bot.sandbox.driver import Driver
 from bot.sandbox.state import StoredMessage
+from scheduler.exams import submit_due
 from tests.conftest import ADMIN, INSPECTOR
 from tests.exam_helpers import (  # the *_fixture imports register fixtures
     FakeClock,
@@ -30,6 +32,7 @@ from tests.exam_helpers import (  # the *_fixture imports register fixtures
 CANDIDATE = 5001
 STRANGER = 5002
 LINE = "某某超市 食品销售 安全员 西山镇 刘一"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 async def _issue(driver: Driver, inspector: int = INSPECTOR, line: str = LINE) -> str:
@@ -220,9 +223,11 @@ async def test_forged_and_stale_exam_buttons(
         == "这个考试码已被使用（每个考试码只能由一人考一次），请联系监管人员。"
     )
     # Forged shapes: out of range, unknown attempt, malformed.
-    for data in (f"ex:a:{attempt.id}:1:9", f"ex:g:{attempt.id}:1:77", "ex:a:99999:0:0"):
+    for data in (f"ex:a:{attempt.id}:1:9", f"ex:g:{attempt.id}:1:77"):
         await driver.press_data(CANDIDATE, question, data)
         assert driver.last_answer() == "按钮已失效（不是当前题目或已作答），请看最新的消息。"
+    await driver.press_data(CANDIDATE, question, "ex:a:99999:0:0")  # not this sitting's
+    assert driver.last_answer().startswith("考试进行中")  # type: ignore[union-attr]
     await driver.press_data(CANDIDATE, question, "ex:a:1:x:0")
     assert driver.last_answer() == "按钮已失效，请重新打开菜单"
     # A practice button on an exam sitting is refused.
@@ -490,3 +495,71 @@ async def test_long_results_split_between_questions_with_the_full_review_behind_
     # Only the candidate may open it.
     await driver.press_data(STRANGER, result, result.callback_data[0])
     assert driver.last_answer() == render("stale_button")
+
+
+LOCKED = (
+    "考试进行中\n交卷前，其他功能（练习、政策问答、投票、菜单等）暂不可用。"
+    "请回到试题消息继续作答；/help 可查看帮助。\n本次操作已记录，并会告知监考人员。"
+)
+
+
+async def test_a_supervised_sitting_refuses_every_other_feature_and_records_it(
+    clock: FakeClock, driver: Driver, engine: Engine
+) -> None:
+    await driver.send(CANDIDATE, "/quiz")  # a practice round opened before the exam
+    practice = driver.last(CANDIDATE)
+    code = await _issue(driver)
+    await _start(driver, code)
+    question = driver.last(CANDIDATE)
+    for attempt_to_use in ("/quiz", "健康证多久办一次", "/menu", "/vote", "/start"):
+        [refusal] = await driver.send(CANDIDATE, attempt_to_use)
+        assert refusal.text == LOCKED, attempt_to_use
+    await driver.press(CANDIDATE, practice, (0, 0))  # the older practice round's button
+    assert driver.last_answer() == (
+        "考试进行中：交卷前其他功能暂不可用。请回到试题消息继续作答。本次操作已记录。"
+    )
+    # The exam itself and /help still work.
+    [help_text] = await driver.send(CANDIDATE, "/help")
+    assert "/ask" in help_text.text
+    await driver.press(CANDIDATE, question, (0, 0))
+    attempt = attempt_of(engine, CANDIDATE)
+    assert (attempt.current, attempt.refused_count) == (1, 6)
+    assert attempt.refused_log.splitlines()[:3] == [
+        f"{clock.now.astimezone(SHANGHAI):%H:%M:%S} /quiz",
+        f"{clock.now.astimezone(SHANGHAI):%H:%M:%S} 文字消息（8 字）",
+        f"{clock.now.astimezone(SHANGHAI):%H:%M:%S} /menu",
+    ]
+    assert "健康证" not in attempt.refused_log  # never the candidate's own words
+    # After the deadline the sitting is over: features answer again.
+    clock.advance(hours=3)
+    replies = await driver.send(CANDIDATE, "/menu")
+    assert replies[-1].text != LOCKED
+    assert await submit_due(driver.application, attempt.id or 0)
+    # The inspector's notice of the result says what was tried.
+    notice = driver.last(INSPECTOR)
+    assert "考试期间试图使用其他功能 6 次（均已拒绝）" in notice.text, notice.text
+
+
+async def test_other_users_are_not_touched_by_someone_elses_exam(
+    clock: FakeClock, driver: Driver, engine: Engine
+) -> None:
+    code = await _issue(driver)
+    await _start(driver, code)
+    [menu] = await driver.send(STRANGER, "/menu")
+    assert menu.text != LOCKED
+
+
+async def test_in_a_group_the_refusal_is_silent_and_plain_chatter_untouched(
+    clock: FakeClock, driver: Driver, engine: Engine
+) -> None:
+    group = driver.emulator.create_group("商户群", [CANDIDATE, STRANGER])
+    code = await _issue(driver)
+    await _start(driver, code)
+    before = len(driver.emulator.messages(group))
+    await driver.send(CANDIDATE, "@shian_test_bot 健康证多久办一次", chat_id=group)
+    await driver.send(CANDIDATE, "大家好", chat_id=group)
+    assert len(driver.emulator.messages(group)) == before  # nothing said about the exam there
+    attempt = attempt_of(engine, CANDIDATE)
+    assert attempt.refused_count == 1
+    await driver.send(STRANGER, "@shian_test_bot 健康证多久办一次", chat_id=group)
+    assert len(driver.emulator.messages(group)) == before + 1  # others are answered as usual

@@ -214,6 +214,22 @@ async def test_broadcast_text_too_long_is_refused(driver: Driver, engine: Engine
         assert session.get(Broadcast, 1).text == ""  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize("blank", ["   ", " \n\u3000\n ", "\u200b \u200b"])
+async def test_a_blank_broadcast_text_is_refused_before_any_send(
+    driver: Driver, engine: Engine, blank: str
+) -> None:
+    await driver.send(ADMIN, "/broadcast")
+    [refusal] = await driver.send(ADMIN, blank)
+    assert refusal.text == (
+        "群发内容不能为空（收到的只有空格或空行）。"
+        "请重新输入要群发的文字，或发送 /broadcast_cancel 放弃。"
+    )
+    with Session(engine) as session:
+        assert session.get(Broadcast, 1).text == ""  # type: ignore[union-attr]
+    [_, draft] = await driver.send(ADMIN, "周末抽检提醒")  # the next text is kept
+    assert "周末抽检提醒" in draft.text
+
+
 async def test_broadcast_cancel(driver: Driver, engine: Engine) -> None:
     await driver.send(ADMIN, "/broadcast")
     [cancelled] = await driver.send(ADMIN, "/broadcast_cancel 1")

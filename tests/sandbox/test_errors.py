@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, EndPointNotFound, Forbidden, InvalidToken
+from telegram.error import BadRequest, EndPointNotFound, Forbidden, InvalidToken, TimedOut
 
+from bot.kit import is_uncertain
 from bot.sandbox import BotApiEmulator, ManualClock, SandboxRequest
 from bot.sandbox.errors import MESSAGE_NOT_MODIFIED, QUERY_TOO_OLD
 from tests.sandbox.helpers import AnyApp
@@ -244,3 +245,16 @@ async def test_callback_data_over_64_bytes_is_400_without_spec(unchecked: BotApi
         "sendMessage", {"chat_id": user.id, "text": "x", "reply_markup": markup}
     )
     assert (status, body["description"]) == (400, "Bad Request: BUTTON_DATA_INVALID")
+
+
+async def test_an_injected_timeout_delivers_then_raises_timed_out(
+    app: AnyApp, emu: BotApiEmulator
+) -> None:
+    emu.user(5001)
+    emu.inject_timeout("sendMessage", chat_id=5001)
+    with pytest.raises(TimedOut) as caught:
+        await app.bot.send_message(5001, "到了吗")
+    assert is_uncertain(caught.value)
+    assert [m.text for m in emu.messages(5001)] == ["到了吗"]  # carried out all the same
+    await app.bot.send_message(5001, "第二条")  # the rule was used up
+    assert len(emu.messages(5001)) == 2

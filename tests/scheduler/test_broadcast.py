@@ -482,3 +482,40 @@ async def test_pacer_does_not_burst_after_idling(fake_time: FakeTime) -> None:
     await pacer.wait()
     await pacer.wait()
     assert fake_time.slept == pytest.approx([0.25, 0.25])
+
+
+# --- at most once where Telegram cannot tell us -----------------------------------------------
+
+
+async def test_a_timed_out_send_is_uncertain_never_resent_and_staff_may_resend(
+    driver: Driver, engine: Engine
+) -> None:
+    ids = add_subscribers(driver, engine, SUBSCRIBERS[:4], "campaigns")
+    # Telegram delivers to ids[1], then the answer is lost: the bot sees TimedOut.
+    driver.emulator.inject_timeout("sendMessage", chat_id=ids[1])
+    broadcast_id = await send(driver, engine)
+    assert received(driver, ids) == [1, 1, 1, 1]  # delivered once, not re-sent
+    assert statuses(engine, broadcast_id)[ids[1]] == "uncertain"
+    [report] = driver.emulator.messages(ADMIN)
+    assert report.text.splitlines()[-3:] == [
+        "共 4 位接收者",
+        "发送超时、无法确认是否收到的 1 位（没有自动重发）：",
+        f"· 用户{ids[1]}（{ids[1]}）",
+    ]
+    assert "无法确认是否送达：1" in report.text
+    assert report.buttons == [["重新发送无法确认的 1 条（对方可能收到两次）"]]
+
+    await driver.press(ADMIN, report, (0, 0))  # staff choose to send it again
+    assert driver.emulator.callback_answers[-1].text == (
+        f"群发 #{broadcast_id}：1 条无法确认的消息已重新排队发送。"
+    )
+    await wait_broadcast(driver.application, broadcast_id)
+    await wait_until(lambda: statuses(engine, broadcast_id)[ids[1]] == "sent")
+    assert received(driver, ids) == [1, 2, 1, 1]  # only the uncertain one again
+    final = driver.emulator.message(ADMIN, report.message_id)
+    assert "无法确认" not in final.text and final.buttons == []  # the report is updated
+    await driver.press_data(ADMIN, report, f"bc:resend:{broadcast_id}")  # an old double tap
+    assert driver.emulator.callback_answers[-1].text == (
+        f"群发 #{broadcast_id} 没有需要重发的消息（可能已经重发过）。"
+    )
+    assert received(driver, ids) == [1, 2, 1, 1]

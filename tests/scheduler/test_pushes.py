@@ -7,6 +7,7 @@ a test.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time
 from pathlib import Path
@@ -20,9 +21,9 @@ from bot.config import Settings
 from bot.db import create_tables, make_engine
 from bot.models import Broadcast, ScheduledPush, utcnow
 from bot.sandbox.driver import Driver
-from scheduler.pushes import schedule_pushes, send_push
+from scheduler.pushes import schedule_pushes, send_push, sweep_pushes
 from tests.conftest import make_settings
-from tests.scheduler.helpers import add_subscribers, copies, wait_broadcast
+from tests.scheduler.helpers import add_subscribers, copies, wait_broadcast, wait_until
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 YEAR = utcnow().year + 2
@@ -223,3 +224,26 @@ async def test_the_push_job_sends_the_tip(bot: Bot, engine: Engine) -> None:
     [tip] = [m for m in driver.emulator.messages(SUBSCRIBERS[0]) if TITLE in m.text]
     assert tip.html.startswith(f"<b>{TITLE}</b>")
     assert "/unsubscribe" in tip.text
+
+
+async def test_a_push_whose_timer_was_lost_is_sent_once_by_any_workers_sweep(
+    bot: Bot, engine: Engine, clock: Now, settings: Settings
+) -> None:
+    add_subscribers(bot.driver, engine, SUBSCRIBERS, "tips")
+    other = Driver(settings, engine=engine, emulator=bot.driver.emulator, app_clock=clock)
+    await other.start()
+    try:
+        assert "tips:sweep" in {j.name for j in other.application.job_queue.jobs()}  # type: ignore[union-attr]
+        # The worker holding the push's timer died; the others sweep at the same moment.
+        clock.value = local(4, 29, 18)
+        await asyncio.gather(*(sweep_pushes(d.application) for d in (bot.driver, other)))
+        labour = push_row(engine, "labour_day")
+        assert labour.status == "sent"
+        await wait_until(
+            lambda: [copies(bot.driver, uid, TITLE) for uid in SUBSCRIBERS] == [1, 1, 1]
+        )
+        await sweep_pushes(other.application)  # later sweeps find nothing to do
+        assert count(engine, Broadcast) == 1
+        assert push_row(engine, "national_day").status == "planned"  # not due yet
+    finally:
+        await other.stop()
