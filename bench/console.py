@@ -327,6 +327,7 @@ def main() -> None:
         assert found, "sign-in failed"
         month = datetime.now(UTC).strftime("%Y-%m")
         national_day = f"{datetime.now(UTC).year + 1}-10-01"
+        last_month = (datetime.now(UTC).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
         pages = {
             "概览 /": "/",
             "待回复 /pending": "/pending",
@@ -343,6 +344,7 @@ def main() -> None:
             "修改草稿 /campaigns/<id>/edit": f"/campaigns/{draft}/edit",
             "未能回答 /qa/unanswered": "/qa/unanswered",
             "未能回答 ?scope=all": "/qa/unanswered?scope=all",
+            "未能回答 上月 scope=all": f"/qa/unanswered?scope=all&month={last_month}",
             "需要新增问答 /needs-entry": "/needs-entry",
             "试卷设置 /exams/paper": "/exams/paper",
             "发送提示预览 /tips/send/…": f"/tips/send/national_day/{national_day}",

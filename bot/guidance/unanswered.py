@@ -1,7 +1,8 @@
 """The month's questions the bot could not answer, grouped by similarity (for staff).
 
 Grouping is knowledge.clusters over the distinct texts (the most asked MAX_DISTINCT of them);
-its result is kept per input, so a page shown again on unchanged data is not grouped again.
+its result is kept per database and month until the month's questions change, so a page
+shown again on unchanged data is neither queried in full nor grouped again.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from bot.models import QuestionLog
@@ -23,7 +26,10 @@ __all__ = ["MAX_DISTINCT", "SCOPES", "Unanswered", "month_bounds", "unanswered_g
 SCOPES = {"none": ("none",), "all": ("none", "suggested")}
 MAX_DISTINCT = 3000
 _KEPT = 16
-_GROUPED: OrderedDict[int, list[QuestionGroup]] = OrderedDict()
+# Per database: the groups of a month, kept while its questions stay the same (count, newest).
+_GROUPED: WeakKeyDictionary[Engine, OrderedDict[tuple[object, ...], Unanswered]] = (
+    WeakKeyDictionary()
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,23 +63,26 @@ def unanswered_groups(
         col(QuestionLog.at) >= start,
         col(QuestionLog.at) < end,
     )
-    asked, distinct = session.exec(
-        select(func.count(), func.count(func.distinct(QuestionLog.text))).where(*where)
+    # Log rows are only ever added: the count and the newest id tell whether anything changed.
+    asked, newest = session.exec(
+        select(func.count(), func.max(QuestionLog.id)).where(*where)
     ).one()
-    times = func.count().label("times")
+    key = (start, end, scope, limit, asked, newest)
+    kept = _GROUPED.setdefault(session.get_bind(), OrderedDict())  # type: ignore[arg-type]
+    if key in kept:
+        kept.move_to_end(key)
+        return kept[key]
     rows = session.exec(
-        select(QuestionLog.text, times)
-        .where(*where)
-        .group_by(col(QuestionLog.text))
-        .order_by(times.desc(), col(QuestionLog.text))
-        .limit(limit)
+        select(QuestionLog.text, func.count()).where(*where).group_by(col(QuestionLog.text))
     ).all()
-    counted = tuple((text, int(n)) for text, n in rows)
-    key = hash(counted)
-    groups = _GROUPED.get(key)
-    if groups is None:
-        groups = group_similar(counted, analyzer)
-        _GROUPED[key] = groups
-        if len(_GROUPED) > _KEPT:
-            _GROUPED.popitem(last=False)
-    return Unanswered(groups, int(asked), int(distinct), len(counted))
+    counted = sorted(((text, int(n)) for text, n in rows), key=lambda r: (-r[1], r[0]))
+    found = Unanswered(
+        group_similar(counted[:limit], analyzer),
+        int(asked),
+        len(counted),
+        min(limit, len(counted)),
+    )
+    kept[key] = found
+    if len(kept) > _KEPT:
+        kept.popitem(last=False)
+    return found

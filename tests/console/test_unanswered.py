@@ -35,6 +35,10 @@ def test_groups_of_the_month_with_counts_and_examples(client_for, engine) -> Non
     assert "去年的问题" not in page.text and "冷库温度要求" not in page.text
     wider = client.get("/qa/unanswered", params={"scope": "all"})
     assert '<tr id="group-1"><td>5</td>' in wider.text and "冷库温度要求（4）" in wider.text
+    with Session(engine) as session:
+        _log(session, "红烧肉怎么做呢", "none", now)  # a new question: grouped afresh
+        session.commit()
+    assert "共 7 次提问，4 种问法，归为 2 组" in client.get("/qa/unanswered").text
     month = (now - timedelta(days=70)).strftime("%Y-%m")
     earlier = client.get("/qa/unanswered", params={"month": month})
     assert "去年的问题（1）" in earlier.text
