@@ -138,7 +138,8 @@ def test_bad_file_names_every_field_and_line() -> None:
     assert caught.value.problems == [
         "spring.yaml:1: title：标题不能为空",
         "spring.yaml:4: ballots[1].options：选项应有 2-30 个（现有 1 个）",
-        "spring.yaml:7: ballots[2].colour：未知字段（可用：title, options, max_choices, optional）",
+        "spring.yaml:7: ballots[2].colour："
+        "未知字段（可用：title, options, max_choices, optional）",
         "spring.yaml:6: ballots[2].options：选项重复：超市",
         "spring.yaml:10: ballots[3].max_choices：最多可选数应在 1 到 2 之间（现为 3）",
         "spring.yaml:14: townships：镇/街道应有 2-40 个（现有 1 个）",
