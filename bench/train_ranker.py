@@ -26,17 +26,33 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.qa_eval import DECLINE, expected, load_blind, load_dev  # noqa: E402
+from bench.qa_eval import DECLINE, USER_BUSINESS, expected, load_blind, load_dev  # noqa: E402
 from knowledge.loader import load_entries  # noqa: E402
-from knowledge.search import CALIBRATION, FEATURES, KnowledgeIndex, RankerModel, signals  # noqa: E402
+from knowledge.search import (  # noqa: E402
+    BUSINESS_BONUS,
+    CALIBRATION,
+    FEATURES,
+    Hit,
+    KnowledgeIndex,
+    RankerModel,
+    signals,
+)
 
 OUT = ROOT / "knowledge" / "data" / "ranker.yaml"
 # A confident wrong answer about the law is worse than "没有找到": keep them rare.
-MAX_WRONG = 0.03  # at most this share of in-scope questions answered wrongly, per source
+MAX_WRONG = 0.02  # at most this share of in-scope questions answered wrongly, per source
 WRONG_COST = 5.0  # a confident wrong answer is worth this many right ones lost
 MAX_OOS_ANSWERED = 0.05  # ... and at most this share of gap/out-of-scope questions answered
 BLIND_WEIGHT = 2.0
-SUGGEST_QUANTILE = 0.1
+SUGGEST_QUANTILE = 0.03
+TRAIN_POOL = 30  # candidates per question: more negatives than the bot itself scores
+
+
+def _bonus(hit: Hit, business: str | None) -> float:
+    """What KnowledgeIndex.search adds for an entry that binds the asker's business type."""
+    if not business or business in ("consumer", "other"):
+        return 0.0
+    return BUSINESS_BONUS if hit.entry.applies_to(business) else 0.0
 
 
 def fit_ranker(
@@ -84,24 +100,27 @@ def main() -> int:
     groups, rows = [], []
     for q, weight, origin in tune:
         want = set(expected(q)) - set(DECLINE)
-        hits = index.candidates(q["q"])
+        hits = index.candidates(q["q"], pool=TRAIN_POOL)
         if not hits or index.is_foreign(q["q"]):
             continue
         x = np.array([h.features for h in hits])
         y = np.array([h.entry.id in want for h in hits], float)
         if y.sum():
             groups.append((x, y, weight))
-        rows.append((q["q"], want, hits, weight, origin))
+        rows.append((q["q"], want, hits, weight, origin, USER_BUSINESS.get(q.get("user", ""))))
     weights = fit_ranker(groups)
     calib_x, calib_y, calib_w = [], [], []
-    for text, want, hits, weight, _ in rows:
+    for text, want, hits, weight, _, business in rows:
         scores = np.array([h.features for h in hits]) @ weights
-        order = np.argsort(-scores)
+        # The bot orders near-ties by the asker's business type: calibrate on that order.
+        bonus = np.array([_bonus(h, business) for h in hits])
+        order = np.argsort(-(scores + bonus), kind="stable")
         best = order[0]
         lead = scores[best] - scores[order[1]] if len(order) > 1 else 1.0
         top = hits[best]
         ranked = type(top)(top.entry, float(scores[best]), top.coverage, top.features)
-        calib_x.append(list(signals(ranked, float(lead), index.known_share(text), text)))
+        second = hits[order[1]] if len(order) > 1 else None
+        calib_x.append(list(signals(ranked, float(lead), index.known_share(text), text, second)))
         calib_y.append(float(top.entry.id in want))
         calib_w.append(weight)
     x, y, w = np.array(calib_x), np.array(calib_y), np.array(calib_w)
@@ -113,8 +132,8 @@ def main() -> int:
         np.quantile(p[y == 1], [0.1, 0.5]).round(2),
         np.quantile(p[y == 0], [0.5, 0.9]).round(2),
     )
-    declined = np.array([not want for _, want, _, _, _ in rows])
-    origin = np.array([o for *_, o in rows])
+    declined = np.array([not want for _, want, *_ in rows])
+    origin = np.array([o for _, _, _, _, o, _ in rows])
     # Questions the vocabulary gate already declined count as declined, in scope or not.
     n_in = {o: sum(1 for q, _, src in tune if src == o and set(expected(q)) - set(DECLINE))
             for o in ("dev", "blind")}  # fmt: skip
@@ -139,7 +158,7 @@ def main() -> int:
         if ok and gain > best_gain:
             answer_at, best_gain = float(t), gain
     # Suggestions are cheap and often right (the right entry is among the top three for most
-    # real questions): offer them to all but the least likely tenth of in-scope blind questions.
+    # real questions): offer them to all but the least likely few in-scope blind questions.
     in_blind = (origin == "blind") & ~declined
     suggest_at = float(np.quantile(p[in_blind], SUGGEST_QUANTILE)) if in_blind.any() else 0.2
     suggest_at = min(suggest_at, answer_at - 0.05)

@@ -72,7 +72,12 @@ def answer(index: KnowledgeIndex, text: str, *, business_type: str | None = None
     parts = split_questions(text)
     if len(parts) < 2:
         return _single(text, whole)
-    results = [(part, index.search(part, business_type=business_type)) for part in parts]
+    # A piece of the story around the question ("我在夜市摆摊卖炒酸奶，就一个小推车。") is not
+    # searched on its own: it asks nothing, and each search costs a few milliseconds.
+    results = [
+        (part, index.search(part, business_type=business_type) if _asks(part) else _NOTHING)
+        for part in parts
+    ]
     # A short part has less to go on than the whole message: it must clear a higher bar.
     confident = [
         (p, r)
@@ -108,6 +113,9 @@ def answer(index: KnowledgeIndex, text: str, *, business_type: str | None = None
 _ASKING = re.compile(
     r"[？?]|吗|呢|么|嘛|咋|怎|啥|什么|哪|几|多少|多久|能不能|要不要|是不是|行不行|中不中|可不可以|有没有"
 )
+
+
+_NOTHING = SearchResult(Outcome.NONE, ())
 
 
 def _asks(part: str) -> bool:

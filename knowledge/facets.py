@@ -12,6 +12,10 @@ Two facets separate them:
 Each gives the ranker a signed feature: +1 when the entry's own question agrees with the user's,
 -1 when it names another member of the same group (or another intent), 0 when either is silent.
 Text given here is already normalised (synonyms applied, simplified characters).
+
+A third feature, **fit**, reads the entry's answer: a question that asks 多久 is not answered by
+an entry whose answer holds no duration, however close its wording ("留样留几天" against "食堂
+要留样吗"); such near misses are what a confident wrong answer is made of.
 """
 
 from __future__ import annotations
@@ -71,6 +75,25 @@ _SUBJECTS: dict[str, dict[str, str]] = {
 }
 
 
+# What an answer must contain to answer an intent (on normalised answer text). Intents with no
+# pattern here (要不要, 怎么办, 区别) are answered by any text.
+_ANSWER_HAS: dict[str, str] = {
+    "how_long": (
+        r"[0-9一二三四五六七八九十两半]+个?(?:工作日|日|天|小时|个月|月|年|周)|每(?:天|日|周|月|年)"
+        r"|保质期满|当天|当日|立即|及时|随时|有效期"
+    ),
+    "where": (
+        r"部门|政府|街道|乡镇|办事处|市场监督管理|市场监管|窗口|平台|医院|机构|12315|公安|法院"
+    ),
+    "penalty": r"罚款|吊销|警告|没收|责令|拘留|刑|处分|停产停业|不予处罚|免予处罚",
+    "compensation": r"赔|价款|损失|退货|退款",
+    "cost": r"收费|免费|不收|元|费用|钱",
+    "quantity": r"[0-9]|[一二三四五六七八九十两百千万]+(?:份|克|个|名|人|样|度|斤|公斤|种|倍|桌)",
+    "materials": r"身份|证明|材料|提交|申请|复印|照片|资料|营业执照",
+    "duties": r"负责|督促|组织|检查|管理|落实|职责|报告|培训",
+}  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class Profile:
     """The intents and subjects (group -> members) found in a text."""
@@ -87,6 +110,11 @@ class Facets:
         self._subjects = {
             g: {k: re.compile(v) for k, v in members.items()} for g, members in _SUBJECTS.items()
         }
+        self._answer_has = {k: re.compile(v) for k, v in _ANSWER_HAS.items()}
+
+    def answerable(self, answer: str) -> frozenset[str]:
+        """The intents a normalised answer text holds what they ask for (a number, a place …)."""
+        return frozenset(k for k, rx in self._answer_has.items() if rx.search(answer))
 
     def profile(self, text: str) -> Profile:
         """The facets of one normalised text."""
@@ -122,3 +150,11 @@ class Facets:
             if theirs:
                 subject += 1.0 if members & theirs else -1.0
         return intent, max(-2.0, min(2.0, subject))
+
+    @staticmethod
+    def fit(asked: Profile, answerable: frozenset[str]) -> float:
+        """+1 when the answer holds what every checkable intent asks for, -1 when it holds none."""
+        checkable = [i for i in asked.intents if i in _ANSWER_HAS]
+        if not checkable:
+            return 0.0
+        return 2.0 * sum(i in answerable for i in checkable) / len(checkable) - 1.0

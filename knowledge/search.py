@@ -55,13 +55,17 @@ __all__ = [
 
 FEATURES = (
     "coverage", "bm25", "char_doc", "char_best", "char_answer", "fuzzy", "partial",
-    "sound_doc", "sound_best", "intent", "subject", "reverse",
+    "sound_doc", "sound_best", "intent", "subject", "reverse", "fit",
 )  # fmt: skip
 # What the calibrator sees of the best candidate (see RankerModel.confidence).
 CALIBRATION = (
     "score", "lead", "coverage", "known", "intent", "subject", "fuzzy", "partial", "short",
+    "reverse", "fit", "lead_apart",
 )  # fmt: skip
-_CANDIDATES = 30
+# Entries that get the full (costly) features. 20 answer the blind-dev and dev questions exactly
+# as 30 did (bench/qa_eval.py) at two thirds of the cost; training looks deeper
+# (candidates(pool=...)) for more negatives.
+_CANDIDATES = 20
 # Ranker scores of right answers run ~10-17 with a median lead of ~4 over the runner-up: this
 # reorders near-ties only, never a clear winner.
 BUSINESS_BONUS = 0.6
@@ -115,18 +119,28 @@ class Hit:
     features: tuple[float, ...]
 
 
-_INTENT, _SUBJECT, _PARTIAL = (FEATURES.index(n) for n in ("intent", "subject", "partial"))
+_INTENT, _SUBJECT, _PARTIAL, _REVERSE, _FIT = (
+    FEATURES.index(n) for n in ("intent", "subject", "partial", "reverse", "fit")
+)
 _Word = tuple[str, float, set[str], int]  # a word of the index, its IDF, character pairs, count
 _LONG = 40  # characters: past this a message is a story around a question, harder to match
 
 
-def signals(best: Hit, lead: float, known: float, query: str) -> tuple[float, ...]:
-    """The CALIBRATION signals of the best candidate for a question."""
+def signals(
+    best: Hit, lead: float, known: float, query: str, runner_up: Hit | None = None
+) -> tuple[float, ...]:
+    """The CALIBRATION signals of the best candidate for a question.
+
+    A lead over a runner-up of the same topic is weaker evidence than one over another topic:
+    near neighbours (总监 / 安全员, 留样 for whom) share a topic, where the ranker errs most.
+    """
     f = best.features
     short = 1.0 - max(0.0, min(1.0, (len(query) - _LONG) / 100))
+    apart = runner_up is None or runner_up.entry.topic != best.entry.topic
     return (
         best.score, lead, best.coverage, known,
         f[_INTENT], f[_SUBJECT], f[_FUZZY], f[_PARTIAL], short,
+        f[_REVERSE], f[_FIT], lead if apart else 0.0,
     )  # fmt: skip
 
 
@@ -379,6 +393,9 @@ class KnowledgeIndex:
         self._weights = np.array(self.model.weights, np.float64)
         self._facets = Facets()
         self._entry_facets = [self._facets.of_entry(q, tags) for q, tags in facet_texts]
+        self._answerable = [
+            self._facets.answerable(self.analyzer.normalize(e.answer)) for e in self.entries
+        ]
         self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
         self._postings: dict[str, list[int]] = defaultdict(list)
         for i, tf in enumerate(self._tf):
@@ -521,22 +538,25 @@ class KnowledgeIndex:
                 scores[i] += idf * tf * (self.K1 + 1) / norm
         return scores
 
-    def _reverse(self, i: int, terms: set[str], query_pairs: set[str]) -> float:
+    def _reverse(
+        self, i: int, terms: set[str], query_pairs: set[str], said: dict[str, float]
+    ) -> float:
         """How much of the entry's closest phrasing the question says (IDF-weighted, best one).
 
         An entry that needs a word the user never wrote ("食品安全员" when they asked about the
-        总监) is about something else, however much of the question it covers.
+        总监) is about something else, however much of the question it covers. said: each word's
+        credit for this question, shared by all candidates (their phrasings repeat words).
         """
         best = 0.0
         for total, words in self._phrasing_words_of(i):
             if not total:
                 continue
             got = 0.0
-            for t, idf, pairs, n_pairs in words:
-                if t in terms:
-                    got += idf
-                elif n_pairs:
-                    got += 0.6 * len(pairs & query_pairs) / n_pairs * idf
+            for word in words:
+                credit = said.get(word[0])
+                if credit is None:
+                    credit = said[word[0]] = _credit(word, terms, query_pairs)
+                got += credit
             best = max(best, got / total)
         return best
 
@@ -587,7 +607,7 @@ class KnowledgeIndex:
                 got += 0.6 * shared / len(pairs) * idf
         return got / total
 
-    def _rank(self, query: str) -> list[Hit]:
+    def _rank(self, query: str, pool: int = _CANDIDATES) -> list[Hit]:
         a = self.analyzer
         compact = a.compact(query)[:300]
         terms = set(a.tokens(query[:300]))
@@ -614,8 +634,9 @@ class KnowledgeIndex:
         cheap = char_doc + char_best + sound_doc
         for i, value in bm25.items():
             cheap[i] += value / top_bm25
-        candidates = [i for i in np.argsort(-cheap)[:_CANDIDATES].tolist() if cheap[i] > 0]
+        candidates = [i for i in np.argsort(-cheap)[:pool].tolist() if cheap[i] > 0]
         asked_words = self._asked(terms)
+        said: dict[str, float] = {}
         # rapidfuzz over every phrasing of every candidate in two calls (one per scorer).
         own = [s for i in candidates for s in self._strings_of[i]]
         ratios = process.cdist([compact], own, scorer=fuzz.ratio, dtype=np.float64)[0]
@@ -638,7 +659,8 @@ class KnowledgeIndex:
                 float(sound_doc[i]),
                 float(sound_best[i]),
                 *self._facets.agreement(asked, self._entry_facets[i]),
-                self._reverse(i, terms, query_pairs),
+                self._reverse(i, terms, query_pairs, said),
+                self._facets.fit(asked, self._answerable[i]),
             )
             score = float(np.dot(self._weights, features))
             hits.append(Hit(self.entries[i], round(score, 4), coverage, features))
@@ -666,22 +688,21 @@ class KnowledgeIndex:
                 ),
             )
         best = hits[0]
-        runner_up = next(
-            (h.score for h in hits[1:] if h.entry.id != best.entry.id), best.score - 1
-        )
+        second = next((h for h in hits[1:] if h.entry.id != best.entry.id), None)
+        lead = best.score - second.score if second is not None else 1.0
         known = self.known_share(query)
         if self.is_foreign(query) and not self._vouched(best, query):
             return SearchResult(Outcome.NONE, ())
-        confidence = self.model.confidence(signals(best, best.score - runner_up, known, query))
+        confidence = self.model.confidence(signals(best, lead, known, query, second))
         if confidence >= self.model.answer_at:
             return SearchResult(Outcome.ANSWERED, tuple(hits[:limit]), confidence)
         if confidence >= self.model.suggest_at:
             return SearchResult(Outcome.SUGGESTED, tuple(hits[:limit]), confidence)
         return SearchResult(Outcome.NONE, (), confidence)
 
-    def candidates(self, query: str) -> list[Hit]:
-        """Every ranked candidate (for training and diagnostics)."""
-        return self._rank(query)
+    def candidates(self, query: str, pool: int = _CANDIDATES) -> list[Hit]:
+        """The ranked candidates: the pool best by the cheap score (training, diagnostics)."""
+        return self._rank(query, pool)
 
     def related(self, entry: Entry, *, limit: int = 3) -> list[Entry]:
         """The entries most like this one (for 相关问题 buttons); computed once per entry."""
@@ -694,6 +715,16 @@ class KnowledgeIndex:
     def by_topic(self, topic: str) -> list[Entry]:
         """Entries of one topic in file order."""
         return [e for e in self.entries if e.topic == topic]
+
+
+def _credit(word: _Word, terms: set[str], query_pairs: set[str]) -> float:
+    """What one word of an entry's phrasing earns when the question says it (or part of it)."""
+    t, idf, pairs, n_pairs = word
+    if t in terms:
+        return idf
+    if n_pairs:
+        return 0.6 * len(pairs & query_pairs) / n_pairs * idf
+    return 0.0
 
 
 def _tags(entries: list[Entry]) -> tuple[str, ...]:

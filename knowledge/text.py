@@ -54,6 +54,7 @@ class Analyzer:
             line.strip() for line in stop_path.read_text(encoding="utf-8").splitlines() if line
         )
 
+    @lru_cache(maxsize=1024)  # noqa: B019 (one Analyzer per process; a question is normalised ~6 times)
     def normalize(self, text: str) -> str:
         """Traditional to simplified, full-width to half-width, lower case, synonyms."""
         text = self._t2s.convert(unicodedata.normalize("NFKC", text).lower())

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from knowledge.answering import answer, split_questions
 from knowledge.facets import Facets
-from knowledge.search import KnowledgeIndex, Outcome
+from knowledge.search import KnowledgeIndex, Outcome, SearchResult
 
 
 @pytest.mark.parametrize(
@@ -56,6 +56,27 @@ def test_one_question_is_answered_as_before(index: KnowledgeIndex) -> None:
     whole = index.search("健康证多久办一回")
     assert [p.entry.id for p in reply.answered] == [whole.answer.id if whole.answer else ""]
     assert reply.confidence == whole.confidence
+
+
+def test_story_parts_are_not_searched_on_their_own(
+    index: KnowledgeIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+    search = index.search
+
+    def recording(text: str, **kwargs: str | None) -> SearchResult:
+        asked.append(text)
+        return search(text, **kwargs)
+
+    monkeypatch.setattr(index, "search", recording)
+    text = "我在县城开了家羊汤馆，人手不够。最近招了个洗碗的大爷。洗碗的也要办健康证吗？"
+    answer(index, text, business_type="catering")
+    assert split_questions(text) == [
+        "我在县城开了家羊汤馆，人手不够。",
+        "最近招了个洗碗的大爷。",
+        "洗碗的也要办健康证吗？",
+    ]
+    assert asked == [text, "洗碗的也要办健康证吗？"]
 
 
 def test_traditional_characters_meet_the_same_entry(index: KnowledgeIndex) -> None:

@@ -13,6 +13,7 @@ from knowledge.search import (
     Outcome,
     RankerModel,
     SearchResult,
+    signals,
 )
 from knowledge.vocab import DATA_DIR, business_types
 
@@ -265,3 +266,26 @@ def test_any_text_returns_a_search_result(query: str, business_type: str | None)
     else:
         assert 1 <= len(result.hits) <= 3
         assert (result.answer is not None) == (result.outcome is ANSWERED)
+
+
+def test_a_lead_over_the_same_topic_is_told_apart_from_one_over_another(
+    index: KnowledgeIndex,
+) -> None:
+    hits = index.candidates("食品安全总监要干啥")
+    best = hits[0]
+    same = next(h for h in hits[1:] if h.entry.topic == best.entry.topic)
+    other = next(h for h in hits[1:] if h.entry.topic != best.entry.topic)
+    near = signals(best, 2.0, 1.0, "食品安全总监要干啥", same)
+    apart = signals(best, 2.0, 1.0, "食品安全总监要干啥", other)
+    assert len(near) == len(CALIBRATION)
+    assert near[CALIBRATION.index("lead_apart")] == 0.0
+    assert apart[CALIBRATION.index("lead_apart")] == 2.0
+    assert signals(best, 1.0, 1.0, "总监", None)[CALIBRATION.index("lead_apart")] == 1.0
+    assert near[CALIBRATION.index("fit")] == best.features[FEATURES.index("fit")]
+
+
+def test_training_can_look_deeper_than_the_bot_scores(index: KnowledgeIndex) -> None:
+    shallow = index.candidates("健康证多久办一回")
+    deep = index.candidates("健康证多久办一回", pool=30)
+    assert (len(shallow), len(deep)) == (20, 30)
+    assert {h.entry.id for h in shallow} < {h.entry.id for h in deep}
