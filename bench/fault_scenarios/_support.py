@@ -1,7 +1,7 @@
 """What the fault scenarios share: the served emulator, traffic, and counting answers.
 
-A user's update is answered when the bot sent that chat a reply (the "稍后回复" notice does
-not count); lost = sent but never answered; duplicated = answered more than once.
+A user's update is answered when the bot sent that chat a reply (the "稍后回复" notice and the
+apology do not count); lost = sent but never answered; duplicated = answered more than once.
 """
 
 from __future__ import annotations
@@ -18,11 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.db import make_engine
 from bot.inbox.store import counts, uncertain
 from bot.render import render
-from bot.sandbox.clock import RealClock
-from bot.sandbox.emulator import BotApiEmulator
-from bot.sandbox.http import serve
-from bot.sandbox.limits import Limits
-from bot.sandbox.workers import ROOT, TOKEN, Sandbox, wait_for
+from bot.sandbox.workers import ROOT, Sandbox, serving, wait_for
 
 __all__ = [
     "Skipped",
@@ -49,16 +45,9 @@ def bot_root() -> Path:
 
 @contextlib.asynccontextmanager
 async def running_sandbox(db_url: str) -> AsyncIterator[Sandbox]:
-    """The emulator over HTTP with Telegram's global limit; every worker killed at the end."""
-    emu = BotApiEmulator(TOKEN, clock=RealClock(), limits=Limits(private_burst=20))
-    server, port = await serve(emu)
-    box = Sandbox(emu, port, db_url, root=bot_root())
-    try:
+    """The served emulator running FAULTS_BOT_ROOT's bot (this checkout by default)."""
+    async with serving(db_url, root=bot_root()) as box:
         yield box
-    finally:
-        box.close()
-        server.stop()
-        await emu.aclose()
 
 
 async def start_ready(box: Sandbox, log: Path, *args: str, **env: str) -> None:
@@ -79,9 +68,9 @@ def send_all(box: Sandbox, users: Iterable[int], text: str) -> list[int]:
 
 
 def answers(box: Sandbox, users: Iterable[int]) -> dict[int, int]:
-    """Replies per user, the late notice left out."""
-    late = render("inbox/late")
-    return {uid: sum(m.text != late for m in box.emu.messages(uid)) for uid in users}
+    """Replies per user, the late notice and the apology left out: they answer nothing."""
+    not_answers = {render("inbox/late"), render("error")}
+    return {uid: sum(m.text not in not_answers for m in box.emu.messages(uid)) for uid in users}
 
 
 def figures(box: Sandbox, users: list[int]) -> dict[str, int]:
@@ -96,9 +85,11 @@ def figures(box: Sandbox, users: list[int]) -> dict[str, int]:
     }
 
 
-def with_uncertain(box: Sandbox, result: dict[str, int]) -> dict[str, int]:
+def with_uncertain(
+    box: Sandbox, result: dict[str, int], db_url: str | None = None
+) -> dict[str, int]:
     """Add how many replies were in flight when a worker died (the most that may repeat)."""
-    engine = make_engine(box.db_url)
+    engine = make_engine(db_url or box.db_url)
     try:
         result["uncertain"] = uncertain(engine)
     except SQLAlchemyError:  # a bot without the inbox (the before figure)
@@ -119,15 +110,26 @@ def _open_rows(db_url: str) -> int:
     return state.get("pending", 0) + state.get("claimed", 0)
 
 
-async def settle(box: Sandbox, users: list[int], *, quiet: float = 20, limit: float = 240) -> None:
-    """Wait until every user is answered and the inbox is empty, or nothing moves for quiet s."""
+async def settle(
+    box: Sandbox,
+    users: list[int],
+    *,
+    quiet: float = 20,
+    limit: float = 240,
+    db_url: str | None = None,
+) -> None:
+    """Wait until every user is answered and the inbox is empty, or nothing moves for quiet s.
+
+    db_url: where this process reads the inbox (the workers' URL unless that goes through
+    something served on this event loop, which a blocking read would stall).
+    """
     deadline = time.monotonic() + limit
     last, changed = -1, time.monotonic()
     while time.monotonic() < deadline:
         seen = sum(answers(box, users).values())
         if seen != last:
             last, changed = seen, time.monotonic()
-        if figures(box, users)["lost"] == 0 and _open_rows(box.db_url) == 0:
+        if figures(box, users)["lost"] == 0 and _open_rows(db_url or box.db_url) == 0:
             return
         if time.monotonic() - changed > quiet:
             return

@@ -18,12 +18,8 @@ from sqlmodel import Session, select
 from bot.broadcasts.services import create_broadcast
 from bot.db import create_tables, make_engine
 from bot.models import Delivery
-from bot.sandbox.clock import RealClock
-from bot.sandbox.emulator import BotApiEmulator
-from bot.sandbox.http import serve
-from bot.sandbox.limits import Limits
 from bot.sandbox.state import StoredMessage
-from bot.sandbox.workers import ROOT, TOKEN, Sandbox, stop, wait_for
+from bot.sandbox.workers import ROOT, TOKEN, Sandbox, serving, stop, wait_for
 from bot.tips.subscriptions import set_topic
 from bot.users import upsert_user
 
@@ -37,16 +33,9 @@ async def reply_to(sandbox: Sandbox, chat_id: int, before: int) -> StoredMessage
 
 @pytest.fixture
 async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
-    emu = BotApiEmulator(TOKEN, clock=RealClock(), limits=Limits(private_burst=20))
-    server, port = await serve(emu)
-    box = Sandbox(emu, port, f"sqlite:///{tmp_path / 'bot.db'}")
-    try:
+    async with serving(f"sqlite:///{tmp_path / 'bot.db'}") as box:
         yield box
-    finally:
-        box.close()
-        server.stop()
-        await emu.aclose()
-    emu.assert_clean()
+    box.emu.assert_clean()
 
 
 async def test_first_conversation_over_http_then_sigterm(sandbox: Sandbox) -> None:
