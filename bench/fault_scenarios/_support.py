@@ -69,7 +69,7 @@ def send_all(box: Sandbox, users: Iterable[int], text: str) -> list[int]:
 
 def answers(box: Sandbox, users: Iterable[int]) -> dict[int, int]:
     """Replies per user, the late notice and the apology left out: they answer nothing."""
-    not_answers = {render("inbox/late"), render("error")}
+    not_answers = {render("late_notice"), render("error")}
     return {uid: sum(m.text not in not_answers for m in box.emu.messages(uid)) for uid in users}
 
 

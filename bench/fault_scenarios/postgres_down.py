@@ -133,7 +133,7 @@ async def proxied(url: str) -> AsyncIterator[tuple[Proxy, str]]:
 
 def told_late(box: Sandbox, users: list[int]) -> int:
     """How many users got the late notice."""
-    late = render("inbox/late")
+    late = render("late_notice")
     return sum(any(m.text == late for m in box.emu.messages(uid)) for uid in users)
 
 

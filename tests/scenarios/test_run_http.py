@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from bot.broadcasts.services import create_broadcast
 from bot.db import create_tables, make_engine
-from bot.models import Delivery
+from bot.models import Delivery, InboxUpdate
 from bot.sandbox.state import StoredMessage
 from bot.sandbox.workers import ROOT, TOKEN, Sandbox, serving, stop, wait_for
 from bot.tips.subscriptions import set_topic
@@ -142,11 +142,23 @@ async def test_webhook_mode_verifies_the_secret(sandbox: Sandbox) -> None:
             },
             headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"},
         )
+        console = await client.get(f"http://127.0.0.1:{hook_port}/login")
     assert forged.status_code == 403
-    await asyncio.sleep(0.3)
-    assert len(sandbox.emu.messages(80002)) == 1  # the forged update did nothing
+    assert console.status_code == 200  # the console is served on the webhook's port
+    assert "登录" in console.text
+    # Refused before it was stored: the inbox holds only the real /start, so nothing follows.
+    assert inbox_update_ids(sandbox.db_url) == [1]
+    assert len(sandbox.emu.messages(80002)) == 1
     code, out = await stop(process)
     assert code == 0, out
+
+
+def inbox_update_ids(db_url: str) -> list[int]:
+    engine = make_engine(db_url)
+    with Session(engine) as session:
+        ids = sorted(session.exec(select(InboxUpdate.update_id)).all())
+    engine.dispose()
+    return ids
 
 
 def seed_broadcast(db_url: str, subscribers: list[int]) -> int:

@@ -125,7 +125,7 @@ async def test_a_long_wait_earns_one_late_notice_then_the_answer(bot: Driver) ->
     update_id = store_help(bot, waited=timedelta(seconds=25))
     done = await settled(bot, update_id)
     assert done.notified_at is not None and done.replied_at is not None
-    assert texts(bot)[0] == render("inbox/late")
+    assert texts(bot)[0] == render("late_notice")
     assert len(texts(bot)) == 2 and "/ask" in texts(bot)[1]
 
 
