@@ -9,10 +9,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import socket
+import subprocess
+import sys
 import time
-from collections.abc import AsyncIterator, Iterable
+import uuid
+from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.db import make_engine
@@ -24,10 +30,14 @@ __all__ = [
     "Skipped",
     "answers",
     "figures",
+    "free_port",
+    "postgres_url",
     "running_sandbox",
+    "scratch_database",
     "send_all",
     "settle",
     "start_ready",
+    "webhook_env",
     "with_uncertain",
 ]
 
@@ -36,6 +46,38 @@ WARM_UP_USER = 1
 
 class Skipped(Exception):
     """The scenario cannot run here (say, no PostgreSQL); the message says why."""
+
+
+def postgres_url() -> str:
+    """The PostgreSQL server to make scratch databases on, or Skipped."""
+    url = os.environ.get("FAULTS_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        raise Skipped("needs FAULTS_DATABASE_URL or TEST_DATABASE_URL (PostgreSQL)")
+    return url
+
+
+@contextlib.contextmanager
+def scratch_database(url: str) -> Iterator[str]:
+    """A new database on the server, at the latest schema; dropped afterwards."""
+    name = f"faults_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(url)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    scratch = make_url(url).set(database=name).render_as_string(hide_password=False)
+    # The schema of the bot under test (FAULTS_BOT_ROOT may be another checkout).
+    subprocess.run(
+        [sys.executable, "-m", "bot", "db", "upgrade"],
+        cwd=bot_root(),
+        env={**os.environ, "DATABASE_URL": scratch},
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield scratch
+    finally:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def bot_root() -> Path:
@@ -56,6 +98,23 @@ async def start_ready(box: Sandbox, log: Path, *args: str, **env: str) -> None:
     before = len(box.emu.messages(WARM_UP_USER))
     box.emu.user(WARM_UP_USER).send("/help")
     await wait_for(lambda: len(box.emu.messages(WARM_UP_USER)) > before, timeout=180)
+
+
+def free_port() -> int:
+    """A local port nobody listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def webhook_env(port: int, *, url_port: int | None = None) -> dict[str, str]:
+    """Settings of a webhook worker listening on port; Telegram calls url_port (default: port)."""
+    return {
+        "WEBHOOK_URL": f"http://127.0.0.1:{url_port or port}/hook",
+        "WEBHOOK_SECRET": "fault_secret_123",
+        "WEBHOOK_PORT": str(port),
+        "WEBHOOK_LISTEN": "127.0.0.1",
+    }
 
 
 def send_all(box: Sandbox, users: Iterable[int], text: str) -> list[int]:

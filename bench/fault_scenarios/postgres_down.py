@@ -12,27 +12,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import subprocess
-import sys
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bench.fault_scenarios._support import (
-    Skipped,
-    bot_root,
     figures,
+    postgres_url,
     running_sandbox,
+    scratch_database,
     send_all,
     settle,
     start_ready,
     with_uncertain,
 )
-from bot.db import make_engine
 from bot.render import render
 from bot.sandbox.workers import Sandbox, wait_for
 
@@ -94,30 +88,6 @@ class Proxy:
             writer.transport.abort()
 
 
-@contextlib.contextmanager
-def scratch_database(url: str) -> Iterator[str]:
-    """A new database on the server, at the latest schema; dropped afterwards."""
-    name = f"faults_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(url)
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    scratch = make_url(url).set(database=name).render_as_string(hide_password=False)
-    # The schema of the bot under test (FAULTS_BOT_ROOT may be another checkout).
-    subprocess.run(
-        [sys.executable, "-m", "bot", "db", "upgrade"],
-        cwd=bot_root(),
-        env={**os.environ, "DATABASE_URL": scratch},
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield scratch
-    finally:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @contextlib.asynccontextmanager
 async def proxied(url: str) -> AsyncIterator[tuple[Proxy, str]]:
     """The proxy to url's server and url rewritten to go through it."""
@@ -164,7 +134,4 @@ async def _scenario(workdir: Path, url: str) -> dict[str, int]:
 
 def run(workdir: Path) -> dict[str, int]:
     """Cut the database, ask, restore, count."""
-    url = os.environ.get("FAULTS_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        raise Skipped("needs FAULTS_DATABASE_URL or TEST_DATABASE_URL (PostgreSQL)")
-    return asyncio.run(_scenario(workdir, url))
+    return asyncio.run(_scenario(workdir, postgres_url()))

@@ -32,6 +32,16 @@ def test_a_worker_killed_mid_traffic_loses_nothing(tmp_path: Path, module: str) 
     assert result["duplicated"] <= result["uncertain"] <= 8
 
 
+def test_two_webhook_workers_share_the_inbox_and_one_takes_over_the_dead(
+    tmp_path: Path, pg_url: str
+) -> None:
+    result = scenario("webhook_pair_sigkill")(tmp_path)
+    assert result["sent"] == result["answered"] == 300
+    assert result["lost"] == 0
+    assert result["duplicated"] <= result["uncertain"] <= 8
+    assert result["taken_over"] >= 1
+
+
 def test_questions_asked_while_postgres_is_down_are_answered_after(
     tmp_path: Path, pg_url: str
 ) -> None:
