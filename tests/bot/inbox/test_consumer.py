@@ -5,16 +5,14 @@ never run again."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
-from bot.db import create_tables, make_engine
 from bot.inbox import store
 from bot.inbox.consumer import Consumer
 from bot.inbox.late import LateNotices
@@ -26,15 +24,6 @@ from bot.sandbox.limits import Limits
 from bot.sandbox.workers import wait_for
 
 USER = 4242
-
-
-@pytest.fixture
-def file_engine(tmp_path: Path) -> Iterator[Engine]:
-    # A file: the consumer's threads and the handlers each need their own connection.
-    engine = make_engine(f"sqlite:///{tmp_path / 'bot.db'}")
-    create_tables(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

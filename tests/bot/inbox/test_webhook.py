@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -13,7 +12,6 @@ from starlette.testclient import TestClient
 
 from bot.app import build_application
 from bot.config import Settings
-from bot.db import create_tables, make_engine
 from bot.inbox import store
 from bot.inbox.consumer import Consumer
 from bot.inbox.late import LateNotices
@@ -26,14 +24,6 @@ UPDATE = {
     "update_id": 7,
     "message": {"message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"}, "text": "/help"},
 }
-
-
-@pytest.fixture
-def file_engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'bot.db'}")
-    create_tables(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
