@@ -36,7 +36,16 @@ TEMPLATES = Path(__file__).parent / "templates"
 # Shared sentences sit in templates/; each feature keeps its own in templates/<feature>/.
 # Names are unique across the folders (tests/bot/test_render.py checks), so render("answer")
 # needs no folder.
-FEATURE_FOLDERS = ("guidance", "campaigns", "exams", "tips", "broadcasts", "staff", "records")
+FEATURE_FOLDERS = (
+    "guidance",
+    "campaigns",
+    "exams",
+    "tips",
+    "broadcasts",
+    "staff",
+    "records",
+    "inbox",
+)
 MAX_TEXT = 4096
 # The zone every date shown is in: the TIMEZONE setting (configure_timezone, at start).
 _zone = {"name": "Asia/Shanghai"}

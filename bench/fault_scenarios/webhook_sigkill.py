@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
 from pathlib import Path
 
 from bench.fault_scenarios._support import (
     figures,
+    free_port,
     running_sandbox,
     send_all,
     settle,
     start_ready,
+    webhook_env,
     with_uncertain,
 )
 from bot.sandbox.workers import wait_for
@@ -21,20 +22,8 @@ NAME = "webhook-sigkill"
 USERS = range(60001, 60301)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def _scenario(workdir: Path) -> dict[str, int]:
-    port = _free_port()
-    hook = {
-        "WEBHOOK_URL": f"http://127.0.0.1:{port}/hook",
-        "WEBHOOK_SECRET": "fault_secret_123",
-        "WEBHOOK_PORT": str(port),
-        "WEBHOOK_LISTEN": "127.0.0.1",
-    }
+    hook = webhook_env(free_port())
     async with running_sandbox(f"sqlite:///{workdir / 'bot.db'}") as box:
         log = workdir / "webhook.log"
         await start_ready(box, log, "--webhook", **hook)

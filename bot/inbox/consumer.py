@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 CLAIM_TTL = timedelta(seconds=30)
 HEARTBEAT = 5.0  # seconds; well inside CLAIM_TTL, so a live worker never loses a claim
 IDLE_POLL = 0.5  # seconds between looks at the table when nothing woke us (other workers)
-SLOTS = 8  # updates in flight per worker
+SLOTS = 32  # updates in flight per worker (PTB ran 64; most wait on the flood limiter)
 DB_RETRY_MAX = 5.0
 
 R = TypeVar("R")

@@ -39,7 +39,7 @@ class LateNotices:
             return False
         self._told.add(update_id)
         try:
-            await self._bot.send_message(chat_id, render("inbox/late"))
+            await self._bot.send_message(chat_id, render("late_notice"))
         except TelegramError as exc:
             logger.warning("Late notice for update %s not sent: %s", update_id, type(exc).__name__)
         return True

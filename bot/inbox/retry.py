@@ -16,7 +16,7 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from telegram.error import NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -60,7 +60,8 @@ def is_transient(error: BaseException) -> bool:
     """A database or network hiccup that another attempt may not meet."""
     # A send that timed out may have reached the user: running the update again could answer
     # twice, so a timeout is not retried here (it is an uncertain send, reported as such).
-    if isinstance(error, TimedOut):
+    # PTB's BadRequest is a NetworkError too, but the same request would be refused again.
+    if isinstance(error, TimedOut | BadRequest):
         return False
     return isinstance(error, _TRANSIENT)
 

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import IO
 
+from bot.sandbox.clock import RealClock
 from bot.sandbox.emulator import BotApiEmulator
+from bot.sandbox.http import serve
+from bot.sandbox.limits import Limits
 
-__all__ = ["ROOT", "TOKEN", "Sandbox", "stop", "wait_for"]
+__all__ = ["ROOT", "TOKEN", "Sandbox", "serving", "stop", "wait_for"]
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456789:" + "A" * 35
@@ -71,6 +75,20 @@ class Sandbox:
             process.communicate(timeout=10)  # reaps it and closes its pipe
         for log in self._logs:
             log.close()
+
+
+@contextlib.asynccontextmanager
+async def serving(db_url: str, *, root: Path = ROOT) -> AsyncIterator[Sandbox]:
+    """The emulator over HTTP (Telegram's limits, private bursts of 20); workers killed after."""
+    emu = BotApiEmulator(TOKEN, clock=RealClock(), limits=Limits(private_burst=20))
+    server, port = await serve(emu)
+    box = Sandbox(emu, port, db_url, root=root)
+    try:
+        yield box
+    finally:
+        box.close()
+        server.stop()
+        await emu.aclose()
 
 
 async def wait_for(predicate: Callable[[], object], timeout: float = 30.0) -> None:

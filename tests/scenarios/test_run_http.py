@@ -17,13 +17,9 @@ from sqlmodel import Session, select
 
 from bot.broadcasts.services import create_broadcast
 from bot.db import create_tables, make_engine
-from bot.models import Delivery
-from bot.sandbox.clock import RealClock
-from bot.sandbox.emulator import BotApiEmulator
-from bot.sandbox.http import serve
-from bot.sandbox.limits import Limits
+from bot.models import Delivery, InboxUpdate
 from bot.sandbox.state import StoredMessage
-from bot.sandbox.workers import ROOT, TOKEN, Sandbox, stop, wait_for
+from bot.sandbox.workers import ROOT, TOKEN, Sandbox, serving, stop, wait_for
 from bot.tips.subscriptions import set_topic
 from bot.users import upsert_user
 
@@ -37,16 +33,9 @@ async def reply_to(sandbox: Sandbox, chat_id: int, before: int) -> StoredMessage
 
 @pytest.fixture
 async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
-    emu = BotApiEmulator(TOKEN, clock=RealClock(), limits=Limits(private_burst=20))
-    server, port = await serve(emu)
-    box = Sandbox(emu, port, f"sqlite:///{tmp_path / 'bot.db'}")
-    try:
+    async with serving(f"sqlite:///{tmp_path / 'bot.db'}") as box:
         yield box
-    finally:
-        box.close()
-        server.stop()
-        await emu.aclose()
-    emu.assert_clean()
+    box.emu.assert_clean()
 
 
 async def test_first_conversation_over_http_then_sigterm(sandbox: Sandbox) -> None:
@@ -163,13 +152,26 @@ async def test_webhook_mode_verifies_the_secret(sandbox: Sandbox) -> None:
             },
             headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"},
         )
+        console = await client.get(f"http://127.0.0.1:{hook_port}/login")
     assert forged.status_code == 403
+    assert console.status_code == 200  # the console is served on the webhook's port
+    assert "登录" in console.text
+    # Refused before it was stored: the inbox holds only the real /start, so nothing follows.
+    assert inbox_update_ids(sandbox.db_url) == [1]
     user.send("/menu")  # a real update after the forged one: once it is answered ...
     menu = await reply_to(sandbox, 80002, 1)
     assert "主菜单" in (menu.text or "")
     assert len(sandbox.emu.messages(80002)) == 2  # ... the forged /help has done nothing
     code, out = await stop(process)
     assert code == 0, out
+
+
+def inbox_update_ids(db_url: str) -> list[int]:
+    engine = make_engine(db_url)
+    with Session(engine) as session:
+        ids = sorted(session.exec(select(InboxUpdate.update_id)).all())
+    engine.dispose()
+    return ids
 
 
 def seed_broadcast(db_url: str, subscribers: list[int]) -> int:
