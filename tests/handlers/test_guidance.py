@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -212,6 +212,12 @@ async def test_any_text_is_answered_without_a_crash(driver: Driver, text: str) -
     assert driver.emulator.internal_errors == []
 
 
+def quiet_hours_as_by_default(driver: Driver) -> None:
+    """21:00-08:00 (the test settings have none, so other tests run at any hour)."""
+    bot_settings = driver.application.bot_data.settings
+    bot_settings.quiet_hours_start, bot_settings.quiet_hours_end = time(21), time(8)
+
+
 async def _leave(driver: Driver, text: str) -> None:
     [no] = await driver.send(ASKER, text)
     await driver.press(ASKER, no, "📝 留给工作人员")
@@ -225,6 +231,7 @@ async def _leave(driver: Driver, text: str) -> None:
 async def test_admins_hear_of_left_questions_in_one_message_and_not_at_night(
     driver: Driver, engine, local_time: str, listed: int
 ) -> None:
+    quiet_hours_as_by_default(driver)
     await driver.send(ADMIN, "/start")  # the bot may write only to those who opened it
     await _leave(driver, "今天天气怎么样")
     await _leave(driver, "红烧肉怎么做")
@@ -248,6 +255,7 @@ async def test_admins_hear_of_left_questions_in_one_message_and_not_at_night(
 async def test_the_nights_questions_arrive_in_the_first_digest_of_the_morning(
     driver: Driver,
 ) -> None:
+    quiet_hours_as_by_default(driver)
     await _leave(driver, "今天天气怎么样")
     shanghai = ZoneInfo("Asia/Shanghai")
     night = datetime(2027, 3, 2, 23, 0, tzinfo=shanghai).astimezone(UTC)

@@ -62,7 +62,7 @@ async def test_broadcast_at_night_waits_for_the_morning(driver: Driver, engine: 
     assert [copies(driver, uid, "夜里写好的通知") for uid in FANS] == [0, 0, 0]
     assert held(engine, 1)
     clock.at = MORNING
-    await wait_broadcast(driver.application, 1)
+    await wait_broadcast(driver.application, 1, timeout=15)
     assert [copies(driver, uid, "夜里写好的通知") for uid in FANS] == [1, 1, 1]
 
 
@@ -71,7 +71,7 @@ async def test_staff_may_send_at_night_on_purpose(driver: Driver, engine: Engine
     add_subscribers(driver, engine, FANS, "campaigns")
     _, draft = await compose(driver, "紧急召回通知")
     await driver.press(ADMIN, draft, "立即发送（夜间）")
-    await wait_broadcast(driver.application, 1)
+    await wait_broadcast(driver.application, 1, timeout=15)
     assert [copies(driver, uid, "紧急召回通知") for uid in FANS] == [1, 1, 1]
     assert not held(engine, 1)
 
@@ -83,7 +83,7 @@ async def test_daytime_preview_has_one_confirm_button(driver: Driver, engine: En
     assert "免打扰" not in head.text
     assert draft.buttons[0] == ["✅ 确认发送"]
     await driver.press(ADMIN, draft, "✅ 确认发送")
-    await wait_broadcast(driver.application, 1)
+    await wait_broadcast(driver.application, 1, timeout=15)
     assert [copies(driver, uid, "白天的通知") for uid in FANS] == [1, 1, 1]
 
 
@@ -100,7 +100,7 @@ async def test_tips_send_at_night_waits(driver: Driver, engine: Engine) -> None:
     assert [copies(driver, uid, "端午节食品安全消费提示") for uid in FANS] == [0, 0, 0]
     clock.at = datetime(2027, 6, 2, 0, 0, tzinfo=UTC)
     assert broadcast.id is not None
-    await wait_broadcast(driver.application, broadcast.id)
+    await wait_broadcast(driver.application, broadcast.id, timeout=15)
     assert [copies(driver, uid, "端午节食品安全消费提示") for uid in FANS] == [1, 1, 1]
 
 
