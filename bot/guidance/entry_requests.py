@@ -10,12 +10,20 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from bot.guidance.services import excel_csv, local_time, zone_name
 from bot.models import EntryRequest, PendingQuestion
 
-__all__ = ["MAX_NOTE", "export_requests_csv", "list_requests", "mark", "marked_ids", "unmark"]
+__all__ = [
+    "MAX_NOTE",
+    "count_requests",
+    "export_requests_csv",
+    "list_requests",
+    "mark",
+    "marked_ids",
+    "unmark",
+]
 
 MAX_NOTE = 200
 STATUS = {"open": "待回复", "answered": "已回复", "dismissed": "已忽略"}
@@ -50,6 +58,11 @@ def marked_ids(session: Session, item_ids: list[int]) -> set[int]:
         select(EntryRequest.pending_id).where(col(EntryRequest.pending_id).in_(item_ids))
     ).all()
     return set(rows)
+
+
+def count_requests(session: Session) -> int:
+    """How many questions are on the list."""
+    return int(session.exec(select(func.count()).select_from(EntryRequest)).one())
 
 
 def list_requests(

@@ -129,7 +129,11 @@ async def test_sign_in_and_answer_a_left_question(stack, browser, screenshots) -
         ("/qa?q=健康证多久办一次", "qa"),
         ("/exams", "exams"),
         ("/tips?year=2027", "tips"),
-        ("/audit", "audit"),
+        ("/qa/unanswered", "unanswered"),
+        ("/needs-entry", "needs_entry"),
+        ("/exams/paper", "exam_paper"),
+        ("/broadcasts/new", "broadcast_new"),
+        ("/audit", "audit"),  # last: the check below reads it
     ):
         await page.goto(base + path)
         await shoot(page, screenshots, name)

@@ -14,6 +14,7 @@ from bot.guidance import entry_requests
 __all__ = ["ROUTES"]
 
 NOTICES = {"removed": "已移出列表。"}
+SHOWN = 100  # the page shows the latest; the CSV has them all
 
 
 @staff_page("admin")
@@ -43,9 +44,10 @@ async def unmark(request: Request, staff: Staff) -> Response:
 async def list_page(request: Request, staff: Staff) -> Response:
     """The questions marked 需要新增问答, most recent first."""
     with db(request) as session:
-        rows = entry_requests.list_requests(session, limit=500)
+        rows = entry_requests.list_requests(session, limit=SHOWN)
+        total = entry_requests.count_requests(session)
     notice = NOTICES.get(request.query_params.get("done", ""), "")
-    return page(request, "needs_entry", staff=staff, rows=rows, notice=notice)
+    return page(request, "needs_entry", staff=staff, rows=rows, total=total, notice=notice)
 
 
 @staff_page("admin")
