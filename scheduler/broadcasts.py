@@ -303,10 +303,13 @@ async def _launch_job(context: Any) -> None:
 def launch(app: Any, broadcast_id: int) -> None:
     """Start sending in the background; a broadcast already being sent here is left alone."""
     if not app.running:
-        # Called from post_init (resuming after a restart): start once the app runs.
+        # Called from post_init (resuming after a restart): start once the app runs. No
+        # misfire grace: a start-up slower than APScheduler's 1 s default (a loaded machine)
+        # skipped this job, and the broadcast waited for the next periodic resume.
         name = f"launch:{broadcast_id}"
+        kwargs = {"id": name, "replace_existing": True, "misfire_grace_time": None}
         app.job_queue.run_once(_launch_job, when=0, data=broadcast_id, name=name,
-                               job_kwargs={"id": name, "replace_existing": True})  # fmt: skip
+                               job_kwargs=kwargs)  # fmt: skip
         return
     tasks = _tasks(app)
     current = tasks.get(broadcast_id)
