@@ -30,6 +30,7 @@ class BallotFields:
     title: str = ""
     options: str = ""
     max_choices: str = "1"
+    optional: bool = False  # may be left unanswered: the ballot offers 都不选/不适用
 
     @property
     def blank(self) -> bool:
@@ -60,6 +61,8 @@ class CampaignForm:
             item: dict[str, Any] = {"title": b.title, "options": b.options}
             if b.max_choices:  # blank: the YAML default (1)
                 item["max_choices"] = b.max_choices
+            if b.optional:
+                item["optional"] = True
             ballots.append(item)
         return {
             "title": self.title,
@@ -80,7 +83,7 @@ def _text(form: FormData, name: str) -> str:
 
 
 def form_from_post(form: FormData) -> CampaignForm:
-    """The submitted fields; question blocks are ballot-<n>-title/options/max_choices."""
+    """The submitted fields; question blocks are ballot-<n>-title/options/max_choices/optional."""
     count = _text(form, "ballot_count")
     blocks = min(int(count), MAX_BALLOTS) if count.isascii() and count.isdigit() else 1
     return CampaignForm(
@@ -91,6 +94,7 @@ def form_from_post(form: FormData) -> CampaignForm:
                 _text(form, f"ballot-{i}-title"),
                 _text(form, f"ballot-{i}-options"),
                 _text(form, f"ballot-{i}-max_choices"),
+                _text(form, f"ballot-{i}-optional") == "yes",
             )
             for i in range(max(blocks, 1))
         ],
@@ -113,7 +117,8 @@ def form_from_spec(spec: CampaignSpec, tz: ZoneInfo) -> CampaignForm:
         title=spec.title,
         description=spec.description,
         ballots=[
-            BallotFields(b.title, "\n".join(b.options), str(b.max_choices)) for b in spec.ballots
+            BallotFields(b.title, "\n".join(b.options), str(b.max_choices), b.optional)
+            for b in spec.ballots
         ],
         townships="\n".join(spec.townships),
         vote_rule=spec.vote_rule,

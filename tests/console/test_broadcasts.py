@@ -18,9 +18,15 @@ SUBSCRIBERS = [8201, 8202, 8203]
 def test_compose_errors_are_shown_and_typing_kept(client_for, engine) -> None:
     admin = client_for(ADMIN)
     assert "新建群发" in admin.get("/broadcasts/new").text
-    empty = admin.post("/broadcasts/new", data={"csrf": admin.csrf, "text": "", "topic": "x"})
-    assert empty.status_code == 400
-    assert '<span class="error" id="error-text">请填写群发内容。</span>' in empty.text
+    for blank in ("", " \u3000\n "):  # only spaces would reach Telegram as an empty message
+        empty = admin.post(
+            "/broadcasts/new", data={"csrf": admin.csrf, "text": blank, "topic": "x"}
+        )
+        assert empty.status_code == 400
+        assert (
+            '<span class="error" id="error-text">请填写群发内容（不能只有空格）。</span>'
+            in empty.text
+        )
     assert '<span class="error" id="error-topic">请选择发送对象。</span>' in empty.text
     long = admin.post(
         "/broadcasts/new", data={"csrf": admin.csrf, "text": "长" * 3501, "topic": "tips"}

@@ -75,7 +75,7 @@ def test_errors_are_shown_next_to_their_fields_and_typing_is_kept(client_for, en
         in text
     )
     assert '<span class="error" id="error-ballot-1-options">选项应有 2-30 个（现有 1 个）' in text
-    assert "时间格式应为 2025-09-01 08:00" in text
+    assert "时间应写成 YYYY-MM-DD HH:MM（年-月-日 时:分）" in text
     assert "有 4 处需要修改" in text
     assert 'value="2027-02-30"' in text and "猪肉\n蔬菜\n水果</textarea>" in text
     with Session(engine) as session:
@@ -113,6 +113,22 @@ def test_no_questions_is_refused_with_the_loader_message(client_for) -> None:
     )
     assert response.status_code == 400
     assert "至少需要一个问题（ballots: 列表）" in response.text
+
+
+def test_a_question_marked_optional_is_stored_so_and_shown_checked(client_for, engine) -> None:
+    admin = client_for(ADMIN)
+    response = _post(admin, "/campaigns/new", **{"ballot-1-optional": "yes"})
+    cid = int(response.headers["location"].split("/")[2].split("?")[0])
+    with Session(engine) as session:
+        view = load_view(session, cid)
+        assert view is not None
+        assert [(b.title, b.optional) for b in view.ballots] == [
+            ("食品品种", False),
+            ("抽样场所", True),
+        ]
+    form = admin.get(f"/campaigns/{cid}/edit").text
+    assert 'name="ballot-1-optional" value="yes" checked' in form
+    assert 'name="ballot-0-optional" value="yes">' in form
 
 
 def test_edit_a_draft_replaces_its_questions(client_for, engine) -> None:

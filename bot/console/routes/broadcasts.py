@@ -16,10 +16,11 @@ from starlette.routing import Route
 
 from bot.broadcasts import compose
 from bot.broadcasts import services as bc
+from bot.broadcasts.quiet import quiet_now
 from bot.console.auth import Staff
-from bot.console.web import db, form_text, page, record, staff_page
+from bot.console.web import db, form_text, page, record, staff_page, state
 from bot.models import Broadcast
-from bot.render import label, render
+from bot.render import is_blank, label, render
 from bot.tips.subscriptions import TOPICS
 
 __all__ = ["ROUTES", "broadcast_figures"]
@@ -61,9 +62,15 @@ def _compose_page(
     status: int = 200,
 ) -> Response:
     preview = ""
+    night_choice = False
     if draft is not None:
         name = label(f"topic_{draft.topic}") if draft.topic else ""
-        preview = render("broadcast_preview", b=draft, topic_name=name, count=count or 0)
+        console = state(request)
+        quiet = quiet_now(console.settings, console.clock(), count or 0)
+        preview = render(
+            "broadcast_preview", b=draft, topic_name=name, count=count or 0, quiet=quiet
+        )
+        night_choice = quiet is not None
     return page(
         request,
         "broadcast_new",
@@ -74,6 +81,7 @@ def _compose_page(
         errors=errors or {},
         draft=draft,
         preview=preview,
+        night_choice=night_choice,
         audiences=[(t, label(f"topic_{t}")) for t in AUDIENCES],
         limit=bc.MAX_TEXT,
     )
@@ -92,8 +100,8 @@ async def preview(request: Request, staff: Staff) -> Response:
     typed, topic = form_text(form, "text"), form_text(form, "topic")
     html = escape(typed, quote=False)  # sent with parse_mode HTML: typed text stays text
     errors: dict[str, str] = {}
-    if not typed:
-        errors["text"] = "请填写群发内容。"
+    if is_blank(typed):
+        errors["text"] = "请填写群发内容（不能只有空格）。"
     elif len(html) > bc.MAX_TEXT:
         errors["text"] = f"群发内容太长：{len(html)} 字，最多 {bc.MAX_TEXT} 字。"
     if topic not in AUDIENCES:
@@ -114,8 +122,11 @@ async def preview(request: Request, staff: Staff) -> Response:
 async def send(request: Request, staff: Staff) -> Response:
     """Confirmed: queue the draft (audited by the composer); the bot sends it."""
     broadcast_id = int(request.path_params["broadcast_id"])
+    night = form_text(await request.form(), "night") == "1"
     with db(request) as session:
-        queued = compose.queue_draft(session, draft_id=broadcast_id, admin_id=staff.user_id)
+        queued = compose.queue_draft(
+            session, draft_id=broadcast_id, admin_id=staff.user_id, night=night
+        )
     if queued is None:
         return _detail(
             request, staff, broadcast_id, error="这份草稿已发送、已取消或不是您的草稿。"
