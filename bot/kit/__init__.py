@@ -9,6 +9,7 @@ from bot.kit.registration import (
     Registration,
     StartupWork,
     TextInput,
+    TextProbe,
 )
 from bot.kit.replies import answer_query, edit_pressed, is_not_modified, refuse, reply, send
 
@@ -23,6 +24,7 @@ __all__ = [
     "Registration",
     "StartupWork",
     "TextInput",
+    "TextProbe",
     "answer_query",
     "edit_pressed",
     "is_not_modified",
