@@ -16,6 +16,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeAlias, TypeVar
 
@@ -46,12 +47,16 @@ P = ParamSpec("P")
 T = TypeVar("T")
 # Deferred writes still running (a task nobody awaits must be referenced until it ends).
 _DEFERRED: set[asyncio.Task[Any]] = set()
+_WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="deferred-write")
 # A deferred write outlasts a lock held longer than SQLite's busy timeout (30 s) by trying again.
 DEFERRED_ATTEMPTS = 4
 
 
 async def run_db(
-    engine: Engine, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+    engine: Engine,
+    fn: Callable[Concatenate[Session, P], T],
+    *args: P.args,
+    **kwargs: P.kwargs,
 ) -> T:
     """fn(session, *args) in a worker thread with its own session (rolled back if it raises).
 
@@ -66,6 +71,21 @@ async def run_db(
     if is_shared_connection(engine):
         return work()
     return await asyncio.to_thread(work)
+
+
+async def _deferrable(
+    engine: Engine, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """As run_db, on the one thread of deferrable writes: however long a lock holds them, they
+    keep one thread, never the pool that every update's reads need."""
+
+    def work() -> T:
+        with session_scope(engine) as session:
+            return fn(session, *args, **kwargs)
+
+    if is_shared_connection(engine):
+        return work()
+    return await asyncio.get_running_loop().run_in_executor(_WRITER, work)
 
 
 def _probe_all(session: Session, probes: list[TextProbe], user_id: int, now: datetime) -> set[int]:
@@ -153,7 +173,7 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotD
     ) -> T | None:
         """As db(), waiting at most `seconds`: None when the database is slower (a held lock);
         the work then goes on in the background, retried while the database stays locked."""
-        work = run_db(self.bot_data.engine, _retrying(fn), *args, **kwargs)
+        work = _deferrable(self.bot_data.engine, _retrying(fn), *args, **kwargs)
         task: asyncio.Task[T] = asyncio.ensure_future(work)
         try:
             return await asyncio.wait_for(asyncio.shield(task), seconds)
