@@ -1,0 +1,1 @@
+"""Fault scenarios: each module has NAME and run(workdir) -> figures (sent, answered ...)."""
