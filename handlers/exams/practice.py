@@ -12,7 +12,7 @@ from bot.exams.views import question_view
 from bot.kit import Context, refuse
 from bot.models import Attempt
 from bot.render import label, render
-from handlers.common import answer_query, button, db, keyboard, reply, user_id
+from handlers.common import answer_query, button, keyboard, reply, user_id
 from handlers.exams.support import bank, question_markup, question_text
 from knowledge.quiz import ROLES, SECTORS
 
@@ -44,8 +44,7 @@ async def choose_sector(update: Update, context: Context) -> None:
 
 
 async def _first_question(update: Update, context: Context, attempt: Attempt) -> None:
-    with db(context) as session:
-        view = question_view(session, attempt, bank(context), context.now())
+    view = await context.db(question_view, attempt, bank(context), context.now())
     await reply(update, question_text(view), question_markup(view))
 
 
@@ -57,16 +56,15 @@ async def start_round(update: Update, context: Context) -> None:
     if sector not in SECTORS or role not in ROLES:
         await answer_query(update, render("stale_button"), alert=True)
         return
-    with db(context) as session:
-        attempt = exams.start_practice(
-            session,
-            user_id=user_id(update),
-            sector=sector,
-            role=role,
-            bank=bank(context),
-            rng=context.rng,
-            now=context.now(),
-        )
+    attempt = await context.db(
+        exams.start_practice,
+        user_id=user_id(update),
+        sector=sector,
+        role=role,
+        bank=bank(context),
+        rng=context.rng,
+        now=context.now(),
+    )
     await answer_query(update)
     await query.edit_message_reply_markup(None)
     await _first_question(update, context, attempt)
@@ -74,8 +72,7 @@ async def start_round(update: Update, context: Context) -> None:
 
 async def mistakes(update: Update, context: Context) -> None:
     """/mistakes — the 错题本 and a button to practise it."""
-    with db(context) as session:
-        found = exams.open_mistakes(session, user_id(update), bank(context))
+    found = await context.db(exams.open_mistakes, user_id(update), bank(context))
     questions = [bank(context).by_id[m.question_id] for m in found[:MISTAKES_SHOWN]]
     markup = keyboard(
         [[button(label("mistakes_start", count=len(found)), "exq:m")]] if found else []
@@ -85,14 +82,13 @@ async def mistakes(update: Update, context: Context) -> None:
 
 async def start_review(update: Update, context: Context) -> None:
     """exq:m — a round of up to 10 questions from the 错题本."""
-    with db(context) as session:
-        attempt = exams.start_review(
-            session,
-            user_id=user_id(update),
-            bank=bank(context),
-            rng=context.rng,
-            now=context.now(),
-        )
+    attempt = await context.db(
+        exams.start_review,
+        user_id=user_id(update),
+        bank=bank(context),
+        rng=context.rng,
+        now=context.now(),
+    )
     if attempt is None:
         await refuse(update, exams.refused("no_mistakes"))
         return
