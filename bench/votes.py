@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlmodel import SQLModel  # noqa: E402
 
-from bot import campaigns as svc  # noqa: E402
+from bot.campaigns import services as svc  # noqa: E402
 from bot.campaigns.results import tally  # noqa: E402
 from bot.campaigns.spec import BallotSpec, CampaignSpec  # noqa: E402
 from bot.config import Settings  # noqa: E402
@@ -84,18 +84,17 @@ async def _all(
 ) -> float:
     """Run work for every voter, at most `concurrency` at once; returns the wall time.
 
-    waits: each voter's time from pressing (all at once, before the queue) to being done.
+    waits: each voter's time from the start, when every voter presses at once, to being done.
     """
     gate = asyncio.Semaphore(concurrency)
+    started = time.perf_counter()
 
     async def one(voter: int) -> None:
-        pressed = time.perf_counter()
         async with gate:
             await work(voter)
         if waits is not None:
-            waits.append(time.perf_counter() - pressed)
+            waits.append(time.perf_counter() - started)
 
-    started = time.perf_counter()
     await asyncio.gather(*(one(v) for v in voters))
     return time.perf_counter() - started
 
