@@ -148,8 +148,7 @@ async def show_entry(update: Update, context: Context) -> None:
         await answer_query(update, render("stale_button"), alert=True)
         return
     await answer_query(update)
-    with db(context) as session:
-        log_id = guidance.choose_entry(session, user_id=user_id(update), entry=entry)
+    log_id = await context.db(guidance.choose_entry, user_id=user_id(update), entry=entry)
     body = render("answer", entry=entry, chosen=True, asked_preview="")
     await reply(update, body, _answer_markup(context, entry, log_id))
 
@@ -174,10 +173,9 @@ async def feedback(update: Update, context: Context) -> None:
     assert update.callback_query is not None and update.callback_query.data
     _, _, raw_id, raw_flag = update.callback_query.data.split(":")
     log_id, helpful = parse_int(raw_id) or 0, raw_flag == "1"
-    with db(context) as session:
-        ok = guidance.record_feedback(
-            session, log_id=log_id, user_id=user_id(update), helpful=helpful
-        )
+    ok = await context.db(
+        guidance.record_feedback, log_id=log_id, user_id=user_id(update), helpful=helpful
+    )
     if not ok:
         await answer_query(update, render("stale_button"), alert=True)
         return
@@ -191,10 +189,12 @@ async def leave(update: Update, context: Context) -> None:
     assert update.callback_query is not None and update.callback_query.data
     chat = update.effective_chat
     log_id = parse_int(update.callback_query.data.split(":")[2]) or 0
-    with db(context) as session:
-        item = guidance.leave_question(
-            session, log_id=log_id, user_id=user_id(update), chat_id=chat.id if chat else 0
-        )
+    item = await context.db(
+        guidance.leave_question,
+        log_id=log_id,
+        user_id=user_id(update),
+        chat_id=chat.id if chat else 0,
+    )
     if item is None:
         await answer_query(update, render("stale_button"), alert=True)
         return
@@ -266,8 +266,7 @@ async def prompt_question(update: Update, context: Context) -> None:
 @require_admin
 async def pending(update: Update, context: Context) -> None:
     """/pending — open questions left for staff."""
-    with db(context) as session:
-        items, total = guidance.list_pending(session)
+    items, total = await context.db(guidance.list_pending)
     await reply(update, render("pending_list", items=items, total=total))
 
 
@@ -290,8 +289,7 @@ async def reply_item(update: Update, context: Context) -> None:
             await context.bot.send_message(item.chat_id, render("staff_reply", item=item))
             delivered = True
         except Forbidden:
-            with db(context) as session:
-                mark_blocked(session, user_id=item.user_id)
+            await context.db(mark_blocked, user_id=item.user_id)
     await reply(update, render("pending_done", item=item, item_id=item_id, delivered=delivered))
 
 
@@ -323,8 +321,7 @@ async def _tell_asker(context: Context, item: PendingQuestion) -> bool:
 @require_admin
 async def pending_export(update: Update, context: Context) -> None:
     """/pending_export — the whole queue as CSV."""
-    with db(context) as session:
-        data = guidance.export_pending_csv(session, context.bot_data.settings.tz)
+    data = await context.db(guidance.export_pending_csv, context.bot_data.settings.tz)
     chat = update.effective_chat
     if chat is not None:
         await chat.send_document(data, filename="pending_questions.csv")
@@ -333,8 +330,7 @@ async def pending_export(update: Update, context: Context) -> None:
 @require_admin
 async def stats(update: Update, context: Context) -> None:
     """/stats — most asked topics, unanswered and helpful rates."""
-    with db(context) as session:
-        figures = guidance.guidance_stats(session)
+    figures = await context.db(guidance.guidance_stats)
     await reply(update, render("guidance_stats", s=figures))
 
 
