@@ -65,7 +65,8 @@ def _register(app: App, features: tuple[Registration, ...]) -> None:
         data.deep_links.update(feature.deep_links)
         data.menu_actions.update(feature.menu_actions)
         data.startup_hooks.extend(feature.startup)
-        data.text_interceptors.extend(feature.text_inputs)
+        if feature.text_inputs:
+            data.text_interceptors.append((feature.text_probe, feature.text_inputs))
     # Free text is a question: after every command and every feature's buttons.
     for feature in features:
         app.add_handlers(feature.text_handlers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,12 +19,14 @@ __all__ = [
     "create_tables",
     "ensure_row",
     "is_postgres",
+    "is_shared_connection",
     "make_engine",
     "session_scope",
     "unreachable_message",
 ]
 
 M = TypeVar("M", bound=SQLModel)
+SQLITE_BUSY_SECONDS = 30
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -34,7 +37,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             parsed = parsed.set(drivername="postgresql+psycopg")
         return create_engine(parsed, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
     database = parsed.database or ""
-    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    kwargs: dict[str, Any] = {
+        "connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS}
+    }
     if database in ("", ":memory:"):
         kwargs["poolclass"] = StaticPool
     else:
@@ -47,11 +52,50 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         if database not in ("", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
+    if database not in ("", ":memory:"):
+        _one_writer(engine)
     return engine
+
+
+def _one_writer(engine: Engine) -> None:
+    """Writers of this process take turns on a lock of ours instead of SQLite's busy handler.
+
+    Database work runs in worker threads (bot.kit.context.run_db). SQLite lets one writer in at
+    a time and makes the others poll with sleeps of up to 100 ms, which under a busy load costs
+    more than the writes. A transaction takes this lock at its first statement that writes and
+    gives it back when it ends; readers never wait for it (WAL). A thread holds it (sessions
+    live in one thread); one that waits longer than SQLite would goes on without it and meets
+    SQLite's own busy timeout.
+    """
+    lock = threading.RLock()
+    held = threading.local()
+
+    def take(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if getattr(held, "depth", 0):
+            return
+        if statement.lstrip()[:6].upper() in ("SELECT", "PRAGMA"):
+            return
+        if lock.acquire(timeout=SQLITE_BUSY_SECONDS):
+            held.depth = 1
+
+    def give_back(*_args: Any) -> None:
+        if getattr(held, "depth", 0):
+            held.depth = 0
+            lock.release()
+
+    event.listen(engine, "commit", give_back)
+    event.listen(engine, "rollback", give_back)
+    event.listen(engine, "before_cursor_execute", take)
+    event.listen(engine.pool, "checkin", give_back)
+
+
+def is_shared_connection(engine: Engine) -> bool:
+    """An in-memory SQLite database: one connection that every session shares (tests)."""
+    return isinstance(engine.pool, StaticPool)
 
 
 def is_postgres(engine: Engine) -> bool:

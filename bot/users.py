@@ -16,6 +16,8 @@ __all__ = [
     "Roles",
     "audit",
     "business_type_of",
+    "find_user",
+    "is_fresh",
     "mark_blocked",
     "set_business_type",
     "upsert_user",
@@ -40,8 +42,28 @@ class Roles:
         """Inspectors come from settings or were granted in chat; admins count too."""
         if user_id in self.inspectors or user_id in self.admins:
             return True
-        user = session.get(User, user_id)
-        return user is not None and INSPECTOR in user.role_set()
+        return self.row_is_inspector(user_id, session.get(User, user_id))
+
+    def row_is_inspector(self, user_id: int, user: User | None) -> bool:
+        """is_inspector with the user's row already at hand (the update's sender)."""
+        if user_id in self.inspectors or user_id in self.admins:
+            return True
+        return user is not None and user.id == user_id and INSPECTOR in user.role_set()
+
+
+def find_user(session: Session, user_id: int) -> User | None:
+    """The user's row, if they ever talked to the bot."""
+    return session.get(User, user_id)
+
+
+def is_fresh(user: User, *, display_name: str, username: str | None) -> bool:
+    """True when upsert_user would write nothing (same names, seen lately, not blocking)."""
+    return (
+        not user.blocked
+        and user.display_name == display_name[:128]
+        and user.username == username
+        and utcnow() - as_utc(user.last_seen) < LAST_SEEN_RESOLUTION
+    )
 
 
 def upsert_user(
@@ -50,13 +72,7 @@ def upsert_user(
     """Create or refresh the user row; a message from a user proves they are not blocking us."""
     user = session.get(User, user_id)
     now = utcnow()
-    if (
-        user is not None
-        and not user.blocked
-        and user.display_name == display_name[:128]
-        and user.username == username
-        and now - as_utc(user.last_seen) < LAST_SEEN_RESOLUTION
-    ):
+    if user is not None and is_fresh(user, display_name=display_name, username=username):
         return user  # nothing new: spare a write on every update of a busy conversation
     if user is None:  # a first tap: another worker may be inserting the same user right now
         user = ensure_row(

@@ -98,8 +98,7 @@ async def choose_business_type(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     key = query.data.split(":")[-1]
-    with db(context) as session:
-        user = set_business_type(session, user_id=user_id(update), business_type=key)
+    user = await context.db(set_business_type, user_id=user_id(update), business_type=key)
     if user is None:
         await answer_query(update, render("stale_button"), alert=True)
         return

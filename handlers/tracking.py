@@ -1,4 +1,10 @@
-"""Runs before every other handler: keeps the User row fresh and notices blocks."""
+"""Runs before every other handler: keeps the User row fresh and notices blocks.
+
+The sender's row is read once here and kept on the context for the update's other handlers.
+A known sender's refresh (last seen, a new name) is written in the background: the reply never
+waits for it, so a locked database does not hold up people it need not. A new sender's row (and
+an unblocking) is written before the features run, since they read it.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +15,7 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import BaseHandler, ChatMemberHandler, TypeHandler
 
 from bot.kit import Context
-from bot.models import User
-from bot.users import mark_blocked, upsert_user
-from handlers.common import db
+from bot.users import find_user, is_fresh, mark_blocked, upsert_user
 from handlers.staff.roles import first_seen
 
 __all__ = ["HANDLERS"]
@@ -22,11 +26,18 @@ async def track_user(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None or user.is_bot or update.my_chat_member is not None:
         return
-    with db(context) as session:
-        known = session.get(User, user.id) is not None
-        upsert_user(session, user_id=user.id, display_name=user.full_name, username=user.username)
-    if not known:
-        await first_seen(context, user.id)
+    name, username = user.full_name, user.username
+    row = await context.db(find_user, user.id)
+    context.remember_sender(user.id, row)
+    if row is not None and is_fresh(row, display_name=name, username=username):
+        return
+    write = context.db(upsert_user, user_id=user.id, display_name=name, username=username)
+    if row is None or row.blocked:  # features read the row; a returning user is reachable again
+        context.remember_sender(user.id, await write)
+        if row is None:
+            await first_seen(context, user.id)  # staff from the settings get their menu now
+    else:
+        context.application.create_task(write, update=update, name="refresh-user")
 
 
 async def track_block(update: Update, context: Context) -> None:
@@ -35,8 +46,7 @@ async def track_block(update: Update, context: Context) -> None:
     if change is None or change.chat.type != ChatType.PRIVATE:
         return
     blocked = change.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
-    with db(context) as session:
-        mark_blocked(session, user_id=change.chat.id, blocked=blocked)
+    await context.db(mark_blocked, user_id=change.chat.id, blocked=blocked)
 
 
 HANDLERS: list[BaseHandler[Update, Context, Any]] = [

@@ -44,6 +44,7 @@ __all__ = [
     "list_pending",
     "local_time",
     "log_for",
+    "log_reply",
     "record_feedback",
     "reply_pending",
     "shows_question",
@@ -81,6 +82,14 @@ def ask(
 ) -> Asked:
     """Answer the message (each of its questions) and log what the user was given."""
     reply = answer(index, text, business_type=business_type)
+    log_ids = log_reply(session, reply, user_id=user_id, text=text, business_type=business_type)
+    return Asked(reply, log_ids)
+
+
+def log_reply(
+    session: Session, reply: Reply, *, user_id: int, text: str, business_type: str | None
+) -> tuple[int, ...]:
+    """Log what the user was given: one row per answered part, one for the rest; their ids."""
     logs: list[QuestionLog] = []
     for part in reply.answered:
         logs.append(_log(user_id, part.text, Outcome.ANSWERED, part.entry, part.confidence))
@@ -92,7 +101,7 @@ def ask(
         log.business_type = business_type
         session.add(log)
     session.commit()
-    return Asked(reply, tuple(log.id for log in logs if log.id is not None))
+    return tuple(log.id for log in logs if log.id is not None)
 
 
 def _log(

@@ -10,6 +10,7 @@ from bot.kit.registration import (
     Registration,
     StartupWork,
     TextInput,
+    TextProbe,
 )
 from bot.kit.replies import (
     answer_query,
@@ -33,6 +34,7 @@ __all__ = [
     "Registration",
     "StartupWork",
     "TextInput",
+    "TextProbe",
     "answer_query",
     "deliver",
     "drop_buttons",

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeAlias
 
+from sqlmodel import Session
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
 
@@ -22,6 +24,7 @@ __all__ = [
     "Registration",
     "StartupWork",
     "TextInput",
+    "TextProbe",
 ]
 
 Handler: TypeAlias = BaseHandler[Update, Context, Any]
@@ -31,6 +34,9 @@ DeepLink: TypeAlias = Callable[[Update, Context, str], Awaitable[None]]
 MenuAction: TypeAlias = Callable[[Update, Context], Awaitable[None]]
 # private free text is offered to these first; True = consumed (a draft was waiting for it)
 TextInput: TypeAlias = Callable[[Update, Context], Awaitable[bool]]
+# does this user owe the feature typed text? (session, user_id, now) -> bool; a read, no write.
+# The probes of every feature run together in one database call before any text input does.
+TextProbe: TypeAlias = Callable[[Session, int, datetime], bool]
 # run once in post_init: jobs live in memory, so each start re-creates them from their rows
 StartupWork: TypeAlias = Callable[[App], Awaitable[None]]
 
@@ -46,6 +52,8 @@ class Registration:
     menu_actions: Mapping[str, MenuAction] = field(default_factory=dict)
     startup: tuple[StartupWork, ...] = ()
     text_inputs: tuple[TextInput, ...] = ()
+    # when set, text_inputs are tried only for users this says are owing text (else always)
+    text_probe: TextProbe | None = None
     # free text that is a question: tried after every feature's commands and buttons
     text_handlers: tuple[Handler, ...] = ()
 

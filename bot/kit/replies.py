@@ -81,10 +81,13 @@ async def edit_pressed(update: Update, text: str, markup: InlineKeyboardMarkup |
             raise
 
 
-async def refuse(update: Update, refusal: Refusal) -> None:
-    """Tell the user why: an alert on a button press (plain text), a message otherwise."""
+async def refuse(update: Update, refusal: Refusal, *, answered: bool = False) -> None:
+    """Tell the user why: an alert on a button press (plain text), a message otherwise.
+
+    `answered`: the press was answered already (at once, before slow work), so a message it is.
+    """
     text = refusal_text(refusal)
-    if update.callback_query is not None:
+    if update.callback_query is not None and not answered:
         await answer_query(update, html.unescape(text), alert=True)
     else:
         await reply(update, text)

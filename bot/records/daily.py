@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from bot.models import as_utc, utcnow
 from bot.records.checklist import Item, current_version, items_of
-from bot.records.enterprises import people, roles_in
+from bot.records.enterprises import draft_of, people, roles_in
 from bot.records.models import (
     Awaiting,
     ChecklistVersion,
@@ -52,6 +52,7 @@ __all__ = [
     "fix_problem",
     "local_day",
     "open_problems",
+    "owes_text",
     "problem_age",
     "public_holidays",
     "set_severity",
@@ -320,6 +321,11 @@ def begin_findings(session: Session, draft: Draft) -> bool:
 def awaiting_of(session: Session, user: int) -> Awaiting | None:
     """What typed answer the bot waits for from this person, if any."""
     return session.get(Awaiting, user)
+
+
+def owes_text(session: Session, user: int, _now: datetime) -> bool:
+    """The person's next text is the records': a registration, a finding, a fix or a report."""
+    return draft_of(session, user) is not None or awaiting_of(session, user) is not None
 
 
 def finding_text(session: Session, draft: Draft, text: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import wraps
@@ -14,9 +15,11 @@ from telegram.ext import filters
 from bot.kit import Context, Refusal, refuse
 from bot.models import Campaign, as_utc
 from bot.render import label, render
-from handlers.common import HandlerFn, db, parse_int, reply, require_admin
+from handlers.common import HandlerFn, answer_query, parse_int, reply, require_admin
 
 T = TypeVar("T")
+# How long a press may wait for the database before it is answered anyway (Telegram: 15 s).
+SLOW_PRESS = 2.0
 
 __all__ = [
     "ReplyToTag",
@@ -57,13 +60,25 @@ def own_chat(update: Update) -> bool:
     return chat is not None and user is not None and chat.id == user.id
 
 
-async def attempt(update: Update, context: Context, work: Callable[[Session], T]) -> T | None:
-    """Run one unit of work; a refusal is told to the user (alert or message) and gives None."""
+async def attempt(
+    update: Update, context: Context, work: Callable[[Session], T], *, early: bool = False
+) -> T | None:
+    """Run one unit of work off the event loop; a refusal is told to the user and gives None.
+
+    early (a press whose answer normally has no text): when the database is slow (a held lock,
+    a burst of voters), the press is answered after SLOW_PRESS seconds rather than spinning
+    until Telegram gives up; a refusal found later is then told as a message.
+    """
+    task = asyncio.ensure_future(context.db(work))
+    if early and update.callback_query is not None:
+        done, _ = await asyncio.wait({task}, timeout=SLOW_PRESS)
+        if not done:
+            await answer_query(update)
+            context.mark_press_answered()
     try:
-        with db(context) as session:
-            return work(session)
+        return await task
     except Refusal as refusal:
-        await refuse(update, refusal)
+        await refuse(update, refusal, answered=context.press_answered)
         return None
 
 

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from sqlmodel import Session
 from telegram import ForceReply, InlineKeyboardButton, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import (
@@ -24,7 +25,7 @@ from telegram.ext import (
 
 from bot.campaigns import services as svc
 from bot.campaigns import votes
-from bot.campaigns.results import tally
+from bot.campaigns.results import Results, tally
 from bot.campaigns.services import BallotState, refused
 from bot.kit import Context, Refusal, edit_pressed, refusal_text, refuse
 from bot.models import Campaign
@@ -44,7 +45,7 @@ from handlers.campaigns.common import (
     callback_number,
     own_chat,
 )
-from handlers.common import answer_query, button, db, is_private, keyboard, parse_int, reply
+from handlers.common import answer_query, button, is_private, keyboard, parse_int, reply
 from handlers.common import user_id as sender
 
 __all__ = ["HANDLERS", "list_open", "open_link"]
@@ -54,18 +55,21 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-async def _on_ballot(update: Update, context: Context, work: Callable[..., T]) -> T | None:
+async def _on_ballot(
+    update: Update, context: Context, work: Callable[..., T], *, early: bool = False
+) -> T | None:
     """Run work(session, voter, now, tz) on the presser's own ballot, or tell why not."""
     if not own_chat(update):
         await refuse(update, refused("stale"))
         return None
     uid, at, tz = sender(update), context.now(), context.bot_data.settings.tz
-    return await attempt(update, context, lambda session: work(session, uid, at, tz))
+    return await attempt(update, context, lambda s: work(s, uid, at, tz), early=early)
 
 
-async def _draw(update: Update, state: BallotState, page: int) -> None:
+async def _draw(update: Update, context: Context, state: BallotState, page: int) -> None:
     await edit_pressed(update, ballot_text(state, page), ballot_markup(state, page))
-    await answer_query(update)
+    if not context.press_answered:
+        await answer_query(update)
 
 
 async def toggle_option(update: Update, context: Context) -> None:
@@ -75,9 +79,10 @@ async def toggle_option(update: Update, context: Context) -> None:
         update,
         context,
         lambda s, uid, at, tz: votes.toggle(s, cid, user_id=uid, option_id=oid, now=at, tz=tz),
+        early=True,
     )
     if state is not None:
-        await _draw(update, state, page_of(state, oid))
+        await _draw(update, context, state, page_of(state, oid))
 
 
 async def choose_none(update: Update, context: Context) -> None:
@@ -91,7 +96,7 @@ async def choose_none(update: Update, context: Context) -> None:
         ),
     )
     if done is not None:
-        await _draw(update, *done)
+        await _draw(update, context, *done)
 
 
 async def show_page(update: Update, context: Context) -> None:
@@ -101,9 +106,10 @@ async def show_page(update: Update, context: Context) -> None:
         update,
         context,
         lambda s, uid, at, tz: votes.ballot_state(s, cid, user_id=uid, now=at, tz=tz),
+        early=True,
     )
     if state is not None:
-        await _draw(update, state, min(page, page_count(state.view) - 1))
+        await _draw(update, context, state, min(page, page_count(state.view) - 1))
 
 
 async def pick_township(update: Update, context: Context) -> None:
@@ -113,22 +119,27 @@ async def pick_township(update: Update, context: Context) -> None:
         update,
         context,
         lambda s, uid, at, tz: votes.set_township(s, cid, user_id=uid, index=index, now=at, tz=tz),
+        early=True,
     )
     if state is not None:
-        await _draw(update, state, page_count(state.view) - 1)
+        await _draw(update, context, state, page_count(state.view) - 1)
 
 
 async def submit_vote(update: Update, context: Context) -> None:
     """vote:s:<campaign> — store the ballot (one transaction); the message becomes a receipt."""
     cid = callback_number(update, 2)
     rec = await _on_ballot(
-        update, context, lambda s, uid, at, tz: votes.submit(s, cid, user_id=uid, now=at, tz=tz)
+        update,
+        context,
+        lambda s, uid, at, tz: votes.submit(s, cid, user_id=uid, now=at, tz=tz),
+        early=True,
     )
     if rec is None:
         return
     # The receipt first: it is what was stored, and shows even if the press has gone stale.
     await edit_pressed(update, receipt_text(rec), receipt_markup(rec))
-    await answer_query(update, label("vote_recorded"))
+    if not context.press_answered:  # answered early (a slow database): the receipt says it
+        await answer_query(update, label("vote_recorded"))
 
 
 async def _send_ballot(update: Update, context: Context, campaign_id: int) -> None:
@@ -170,10 +181,9 @@ def _open_button(context: Context, campaign: Campaign, private: bool) -> InlineK
 async def list_open(update: Update, context: Context) -> None:
     """/vote and the menu button: open campaigns; in a group the buttons open a private chat."""
     private = is_private(update)
-    with db(context) as session:
-        open_now, finished = svc.list_for_citizens(
-            session, now=context.now(), user_id=sender(update)
-        )
+    open_now, finished = await context.db(
+        svc.list_for_citizens, now=context.now(), user_id=sender(update)
+    )
     finished = finished if private else []
     rows = [[_open_button(context, c, private)] for c in open_now]
     rows += [
@@ -184,18 +194,25 @@ async def list_open(update: Update, context: Context) -> None:
 
 async def show_results(update: Update, context: Context) -> None:
     """vote:r:<campaign> — the tally, when the campaign lets voters see it."""
-    cid = callback_number(update, 2)
-    with db(context) as session:
-        campaign = session.get(Campaign, cid)
-        voted = cid in svc.voted_campaigns(session, sender(update))
-        visible = campaign is not None and svc.results_visible(campaign, voted=voted)
-        for_voters = campaign is not None and svc.results_visible(campaign, voted=True)
-        results = tally(session, cid) if visible else None
+    results, for_voters = await context.db(
+        _visible_tally, callback_number(update, 2), sender(update)
+    )
     if results is None:
         await refuse(update, refused("voters_only" if for_voters else "hidden"))
         return
     await answer_query(update)
     await reply(update, render("campaign_results", r=results, staff=False, status=""))
+
+
+def _visible_tally(session: Session, campaign_id: int, user: int) -> tuple[Results | None, bool]:
+    """The tally if this user may see it; and whether voters could (to say why not)."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        return None, False
+    voted = campaign_id in svc.voted_campaigns(session, user)
+    visible = svc.results_visible(campaign, voted=voted)
+    for_voters = svc.results_visible(campaign, voted=True)
+    return (tally(session, campaign_id) if visible else None), for_voters
 
 
 # --- 其他建议 -----------------------------------------------------------------------------
@@ -220,16 +237,15 @@ async def ask_suggestion(update: Update, context: Context) -> None:
         limit=svc.MAX_SUGGESTION,
     )
     prompt = await chat.send_message(text, reply_markup=ForceReply(selective=True))
-    with db(context) as session:
-        votes.await_suggestion(
-            session,
-            cid,
-            user_id=sender(update),
-            ballot_id=bid,
-            prompt_id=prompt.message_id,
-            now=context.now(),
-            tz=context.settings.tz,
-        )
+    await context.db(
+        votes.await_suggestion,
+        cid,
+        user_id=sender(update),
+        ballot_id=bid,
+        prompt_id=prompt.message_id,
+        now=context.now(),
+        tz=context.settings.tz,
+    )
 
 
 async def suggestion_reply(update: Update, context: Context) -> None:
@@ -258,15 +274,14 @@ async def poll_answer(update: Update, context: Context) -> None:
     if answer is None or answer.user is None:
         return
     try:
-        with db(context) as session:
-            votes.record_poll_answer(
-                session,
-                answer.poll_id,
-                user_id=answer.user.id,
-                answer=list(answer.option_ids),
-                now=context.now(),
-                tz=tz,
-            )
+        await context.db(
+            votes.record_poll_answer,
+            answer.poll_id,
+            user_id=answer.user.id,
+            answer=list(answer.option_ids),
+            now=context.now(),
+            tz=tz,
+        )
     except Refusal as refusal:
         # A poll answer comes without a chat: tell the voter privately when the bot may.
         try:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from sqlmodel import Session
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.exams import services as exams
-from bot.exams.views import question_view
+from bot.exams.bank import Bank
+from bot.exams.views import QuestionView, question_view
 from bot.kit import Context, refuse
 from bot.models import Attempt
 from bot.render import label, render
-from handlers.common import answer_query, button, db, keyboard, reply, user_id
+from handlers.common import answer_query, button, keyboard, reply, user_id
 from handlers.exams.support import bank, question_markup, question_text
 from knowledge.quiz import ROLES, SECTORS
 
@@ -29,23 +32,31 @@ def _sectors() -> tuple[str, InlineKeyboardMarkup | None]:
 
 async def quiz(update: Update, context: Context) -> None:
     """/quiz — offer to continue an unfinished round, else choose the sector first."""
-    with db(context) as session:
-        attempt = exams.active_round(session, user_id(update))
-        view = attempt and question_view(session, attempt, bank(context), context.now())
-    if attempt is None or view is None:
+    found = await context.db(_unfinished, user_id(update), bank(context), context.now())
+    if found is None:
         await reply(update, *_sectors())
         return
+    attempt, view = found
     resume = button(label("quiz_resume"), f"exq:c:{attempt.id}")
     markup = keyboard([[resume, button(label("quiz_restart"), "exq:x")]])
     await reply(update, render("exam_quiz_resume", v=view), markup)
+
+
+def _unfinished(
+    session: Session, user: int, questions: Bank, now: datetime
+) -> tuple[Attempt, QuestionView] | None:
+    """The user's unfinished round and its current question, if there is one."""
+    attempt = exams.active_round(session, user)
+    if attempt is None:
+        return None
+    return attempt, question_view(session, attempt, questions, now)
 
 
 async def resume_round(update: Update, context: Context) -> None:
     """exq:c:<attempt> — show the unfinished round's current question again."""
     query = update.callback_query
     assert query is not None and query.data
-    with db(context) as session:
-        attempt = exams.active_round(session, user_id(update))
+    attempt = await context.db(exams.active_round, user_id(update))
     if attempt is None or str(attempt.id) != query.data.split(":")[2]:
         await answer_query(update, render("stale_button"), alert=True)
         return
@@ -79,8 +90,7 @@ async def choose_sector(update: Update, context: Context) -> None:
 
 
 async def _first_question(update: Update, context: Context, attempt: Attempt) -> None:
-    with db(context) as session:
-        view = question_view(session, attempt, bank(context), context.now())
+    view = await context.db(question_view, attempt, bank(context), context.now())
     await reply(update, question_text(view), question_markup(view))
 
 
@@ -92,16 +102,15 @@ async def start_round(update: Update, context: Context) -> None:
     if sector not in SECTORS or role not in ROLES:
         await answer_query(update, render("stale_button"), alert=True)
         return
-    with db(context) as session:
-        attempt = exams.start_practice(
-            session,
-            user_id=user_id(update),
-            sector=sector,
-            role=role,
-            bank=bank(context),
-            rng=context.rng,
-            now=context.now(),
-        )
+    attempt = await context.db(
+        exams.start_practice,
+        user_id=user_id(update),
+        sector=sector,
+        role=role,
+        bank=bank(context),
+        rng=context.rng,
+        now=context.now(),
+    )
     await answer_query(update)
     await query.edit_message_reply_markup(None)
     await _first_question(update, context, attempt)
@@ -109,8 +118,7 @@ async def start_round(update: Update, context: Context) -> None:
 
 async def mistakes(update: Update, context: Context) -> None:
     """/mistakes — the 错题本 and a button to practise it."""
-    with db(context) as session:
-        found = exams.open_mistakes(session, user_id(update), bank(context))
+    found = await context.db(exams.open_mistakes, user_id(update), bank(context))
     questions = [bank(context).by_id[m.question_id] for m in found[:MISTAKES_SHOWN]]
     markup = keyboard(
         [[button(label("mistakes_start", count=len(found)), "exq:m")]] if found else []
@@ -120,14 +128,13 @@ async def mistakes(update: Update, context: Context) -> None:
 
 async def start_review(update: Update, context: Context) -> None:
     """exq:m — a round of up to 10 questions from the 错题本."""
-    with db(context) as session:
-        attempt = exams.start_review(
-            session,
-            user_id=user_id(update),
-            bank=bank(context),
-            rng=context.rng,
-            now=context.now(),
-        )
+    attempt = await context.db(
+        exams.start_review,
+        user_id=user_id(update),
+        bank=bank(context),
+        rng=context.rng,
+        now=context.now(),
+    )
     if attempt is None:
         await refuse(update, exams.refused("no_mistakes"))
         return

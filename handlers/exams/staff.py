@@ -46,8 +46,7 @@ async def _ask_text(update: Update, context: Context, draft: Draft) -> None:
     """A typed step: the inspector just sends the text; optional steps have 跳过."""
     rows = []
     if draft.step == "township":
-        with db(context) as session:
-            towns = exam_issue.recent_townships(session, user_id(update))
+        towns = await context.db(exam_issue.recent_townships, user_id(update))
         rows = [[button(t, f"exn:town:{i}")] for i, t in enumerate(towns)]
     if draft.step in OPTIONAL:
         rows.append([button(label("exam_skip"), f"exn:skip:{draft.step}")])
@@ -89,10 +88,9 @@ async def _ask_step(update: Update, context: Context, draft: Draft) -> None:
 async def exam_new(update: Update, context: Context) -> None:
     """/exam_new [企业 信用代码 行业 岗位 镇街 姓名] — start a draft; missing parts are asked."""
     prefill = exam_issue.parse_line(args_text(context))
-    with db(context) as session:
-        draft = exam_issue.start_draft(
-            session, inspector_id=user_id(update), prefill=prefill, now=context.now()
-        )
+    draft = await context.db(
+        exam_issue.start_draft, inspector_id=user_id(update), prefill=prefill, now=context.now()
+    )
     await reply(update, render("exam_draft_intro", prefilled=bool(prefill)))
     await _ask_step(update, context, draft)
 
@@ -101,10 +99,13 @@ async def _set(update: Update, context: Context, step: str, value: str | None) -
     """A button answered a step: confirm it in place and ask the next one."""
     query = update.callback_query
     assert query is not None
-    with db(context) as session:
-        draft, ok = exam_issue.set_step(
-            session, inspector_id=user_id(update), step=step, value=value, now=context.now()
-        )
+    draft, ok = await context.db(
+        exam_issue.set_step,
+        inspector_id=user_id(update),
+        step=step,
+        value=value,
+        now=context.now(),
+    )
     if draft is None or not ok:
         await answer_query(update, render("stale_button"), alert=True)
         return
@@ -126,8 +127,7 @@ async def draft_button(update: Update, context: Context) -> None:
     """exn:sec:<key> | exn:role:<key> | exn:town:<i> | exn:skip:<step>."""
     kind, value = _button_value(update)
     if kind == "town":
-        with db(context) as session:
-            towns = exam_issue.recent_townships(session, user_id(update))
+        towns = await context.db(exam_issue.recent_townships, user_id(update))
         index = parse_int(value)
         town = towns[index] if index is not None and index < len(towns) else None
         await _set(update, context, "township", town) if town else await _set(
@@ -149,10 +149,9 @@ async def draft_text(update: Update, context: Context) -> bool:
         return False
     text = (message.text or "").strip()
     value = None if text in exam_issue.SKIP_WORDS and draft.step in OPTIONAL else text
-    with db(context) as session:
-        updated, ok = exam_issue.set_step(
-            session, inspector_id=uid, step=draft.step, value=value, now=context.now()
-        )
+    updated, ok = await context.db(
+        exam_issue.set_step, inspector_id=uid, step=draft.step, value=value, now=context.now()
+    )
     if not ok or updated is None:
         await reply(update, render("exam_draft_invalid", step=draft.step))
         return True
@@ -203,8 +202,9 @@ async def draft_issue(update: Update, context: Context) -> None:
 @require_inspector
 async def draft_redo(update: Update, context: Context) -> None:
     """exn:redo — start the draft again from the enterprise name."""
-    with db(context) as session:
-        draft = exam_issue.restart_draft(session, inspector_id=user_id(update), now=context.now())
+    draft = await context.db(
+        exam_issue.restart_draft, inspector_id=user_id(update), now=context.now()
+    )
     if draft is None:
         await answer_query(update, render("stale_button"), alert=True)
         return
@@ -215,8 +215,7 @@ async def draft_redo(update: Update, context: Context) -> None:
 @require_inspector
 async def draft_cancel(update: Update, context: Context) -> None:
     """exn:cancel — drop the draft."""
-    with db(context) as session:
-        dropped = exam_issue.cancel_draft(session, inspector_id=user_id(update))
+    dropped = await context.db(exam_issue.cancel_draft, inspector_id=user_id(update))
     await answer_query(update, None if dropped else render("stale_button"), alert=not dropped)
     if dropped and update.callback_query is not None:
         await update.callback_query.edit_message_text(render("exam_draft_cancelled"))
@@ -250,8 +249,7 @@ async def exam_results(update: Update, context: Context) -> None:
     if isinstance(report, str):
         await reply(update, report)
         return
-    with db(context) as session:
-        pending = open_exams(session, report.filter.inspector_id, context.now())
+    pending = await context.db(open_exams, report.filter.inspector_id, context.now())
     text = render("exam_results", report=report, pending=pending, sector_names=SECTORS)
     await reply(update, text)
     from bot.exams.exports import pass_rate_chart

@@ -71,20 +71,17 @@ async def _confirm(update: Update, exam: Exam) -> None:
 
 async def _show_question(update: Update, context: Context, attempt: Attempt) -> None:
     """Send the sitting's current question as a new message and make it the live one."""
-    with db(context) as session:
-        view = question_view(session, attempt, bank(context), context.now())
+    view = await context.db(question_view, attempt, bank(context), context.now())
     if view.remaining == 0:  # the deadline job has not run yet: submit now
         await submit_due(context.application, attempt.id or 0)
         return
     sent = await reply(update, question_text(view), question_markup(view))
     if sent is not None and attempt.mode == "exam":
-        with db(context) as session:
-            exams.set_message(session, attempt_id=attempt.id or 0, message_id=sent.message_id)
+        await context.db(exams.set_message, attempt_id=attempt.id or 0, message_id=sent.message_id)
 
 
 async def _show_done(update: Update, context: Context, attempt: Attempt) -> None:
-    with db(context) as session:
-        result = result_of(session, attempt, bank(context))
+    result = await context.db(result_of, attempt, bank(context))
     await reply(update, render("exam_done", r=result))
 
 
@@ -94,10 +91,9 @@ async def _issuer(update: Update, exam: Exam, attempt: Attempt | None) -> None:
 
 async def open_link(update: Update, context: Context, argument: str) -> None:
     """/start exam_<code>: the candidate opens the exam (the issuer sees its state)."""
-    with db(context) as session:
-        gate, exam, attempt = exams.open_exam(
-            session, code=argument, user_id=user_id(update), now=context.now()
-        )
+    gate, exam, attempt = await context.db(
+        exams.open_exam, code=argument, user_id=user_id(update), now=context.now()
+    )
     if gate is Gate.RESUME and attempt is not None:
         await _show_question(update, context, attempt)
     elif gate is Gate.DONE and attempt is not None:
@@ -139,14 +135,16 @@ async def name_text(update: Update, context: Context) -> bool:
     """Text interceptor: the holder of a code without a name is typing it."""
     uid = user_id(update)
     message = update.message
-    with db(context) as session:
-        exam = exams.awaiting_name(session, uid, context.now())
+    exam = await context.db(exams.awaiting_name, uid, context.now())
     if exam is None or message is None or not message.text:
         return False
-    with db(context) as session:
-        named = exams.set_candidate_name(
-            session, exam_id=exam.id or 0, user_id=uid, name=message.text, now=context.now()
-        )
+    named = await context.db(
+        exams.set_candidate_name,
+        exam_id=exam.id or 0,
+        user_id=uid,
+        name=message.text,
+        now=context.now(),
+    )
     if named is None:
         await reply(update, render("exam_bad_name"))
     else:
@@ -157,10 +155,13 @@ async def name_text(update: Update, context: Context) -> bool:
 async def rename(update: Update, context: Context) -> None:
     """exs:nm:<exam> — the candidate corrects their name before starting."""
     (exam_id,) = _ints(update)
-    with db(context) as session:
-        exam = exams.set_candidate_name(
-            session, exam_id=exam_id, user_id=user_id(update), name=None, now=context.now()
-        )
+    exam = await context.db(
+        exams.set_candidate_name,
+        exam_id=exam_id,
+        user_id=user_id(update),
+        name=None,
+        now=context.now(),
+    )
     if exam is None:
         await answer_query(update, render("stale_button"), alert=True)
         return

@@ -13,7 +13,7 @@ from bot.guidance import services as guidance
 from bot.kit import Context, Outcome, deliver
 from bot.models import PendingQuestion, QuestionLog
 from bot.render import is_blank, label, render
-from bot.users import audit, business_type_of, mark_blocked
+from bot.users import audit, mark_blocked
 from handlers.common import (
     answer_query,
     args_text,
@@ -25,6 +25,7 @@ from handlers.common import (
     require_admin,
     user_id,
 )
+from knowledge.answering import answer
 from knowledge.loader import Entry
 from knowledge.vocab import sources, topics
 
@@ -33,20 +34,31 @@ __all__ = ["HANDLERS", "MENU_ACTIONS", "TEXT_HANDLERS"]
 TOPIC_PAGE = 8
 
 
-def _answer_markup(context: Context, entry: Entry, log_id: int) -> InlineKeyboardMarkup | None:
-    rows: list[list[InlineKeyboardButton]] = [
-        [button(label("source_text"), f"ans:src:{log_id}")],
-        [
-            button(label("helpful"), f"ans:fb:{log_id}:1"),
-            button(label("not_solved"), f"ans:fb:{log_id}:0"),
-        ],
-    ]
+# How long a reply waits for its log rows; past it (a write-locked database) the answer goes
+# out without the buttons that name a log row, and the rows are written when the lock ends.
+LOG_WAIT = 2.0
+
+
+def _answer_markup(
+    context: Context, entry: Entry, log_id: int | None
+) -> InlineKeyboardMarkup | None:
+    rows: list[list[InlineKeyboardButton]] = []
+    if log_id is not None:
+        rows.append([button(label("source_text"), f"ans:src:{log_id}")])
+        rows.append(
+            [
+                button(label("helpful"), f"ans:fb:{log_id}:1"),
+                button(label("not_solved"), f"ans:fb:{log_id}:0"),
+            ]
+        )
     for other in context.bot_data.knowledge.related(entry, limit=3):
         rows.append([button(label("related", question=other.question[:40]), f"ans:q:{other.id}")])
     return keyboard(rows)
 
 
-def _leave_markup(log_id: int) -> InlineKeyboardMarkup | None:
+def _leave_markup(log_id: int | None) -> InlineKeyboardMarkup | None:
+    if log_id is None:
+        return None
     return keyboard([[button(label("leave_question"), f"ans:leave:{log_id}")]])
 
 
@@ -56,27 +68,31 @@ async def _answer(update: Update, context: Context, text: str) -> None:
         return
     uid = user_id(update)
     index = context.bot_data.knowledge
-    with db(context) as session:
-        asked = guidance.ask(
-            session, index, user_id=uid, text=text, business_type=business_type_of(session, uid)
-        )
-    answered, several = asked.reply.answered, len(asked.reply.answered) > 1
-    for part, log_id in zip(answered, asked.log_ids, strict=False):
+    sender = await context.user_row(uid)
+    business_type = sender.business_type if sender else None
+    found = answer(index, text, business_type=business_type)
+    logged = await context.db_within(
+        LOG_WAIT, guidance.log_reply, found, user_id=uid, text=text, business_type=business_type
+    )
+    log_ids: tuple[int | None, ...] = logged or (None,) * (len(found.answered) + 1)
+    answered, several = found.answered, len(found.answered) > 1
+    for part, log_id in zip(answered, log_ids, strict=False):
         show = several or guidance.shows_question(part.text, part.entry, index.analyzer)
         body = render("answer", entry=part.entry, chosen=show, asked_preview="")
         await reply(update, body, _answer_markup(context, part.entry, log_id))
-    rest_log = asked.log_ids[-1]
-    if asked.reply.suggestions:
+    rest_log = log_ids[-1]
+    if found.suggestions:
         rows = [
             [button(f"{i}. {h.entry.question[:50]}", f"ans:q:{h.entry.id}")]
-            for i, h in enumerate(asked.reply.suggestions, 1)
+            for i, h in enumerate(found.suggestions, 1)
         ]
-        rows.append([button(label("leave_question"), f"ans:leave:{rest_log}")])
-        rest = asked.reply.unanswered if answered else ""
-        body = render("suggestions", hits=asked.reply.suggestions, rest=rest)
+        if rest_log is not None:
+            rows.append([button(label("leave_question"), f"ans:leave:{rest_log}")])
+        rest = found.unanswered if answered else ""
+        body = render("suggestions", hits=found.suggestions, rest=rest)
         await reply(update, body, keyboard(rows))
-    elif asked.reply.unanswered and answered:
-        body = render("no_answer_rest", rest=asked.reply.unanswered)
+    elif found.unanswered and answered:
+        body = render("no_answer_rest", rest=found.unanswered)
         await reply(update, body, _leave_markup(rest_log))
     elif not answered:
         hint = "" if index.analyzer.has_cjk(text) else "请用中文提问。"
@@ -93,7 +109,7 @@ async def question(update: Update, context: Context) -> None:
     if message is None or not message.text:
         return
     if update.message is not None:
-        for intercept in context.bot_data.text_interceptors:
+        for intercept in await context.awaited_inputs(user_id(update)):
             if await intercept(update, context):
                 return
     await _answer(update, context, message.text)
@@ -132,8 +148,7 @@ async def show_entry(update: Update, context: Context) -> None:
         await answer_query(update, render("stale_button"), alert=True)
         return
     await answer_query(update)
-    with db(context) as session:
-        log_id = guidance.choose_entry(session, user_id=user_id(update), entry=entry)
+    log_id = await context.db(guidance.choose_entry, user_id=user_id(update), entry=entry)
     body = render("answer", entry=entry, chosen=True, asked_preview="")
     await reply(update, body, _answer_markup(context, entry, log_id))
 
@@ -158,10 +173,9 @@ async def feedback(update: Update, context: Context) -> None:
     assert update.callback_query is not None and update.callback_query.data
     _, _, raw_id, raw_flag = update.callback_query.data.split(":")
     log_id, helpful = parse_int(raw_id) or 0, raw_flag == "1"
-    with db(context) as session:
-        ok = guidance.record_feedback(
-            session, log_id=log_id, user_id=user_id(update), helpful=helpful
-        )
+    ok = await context.db(
+        guidance.record_feedback, log_id=log_id, user_id=user_id(update), helpful=helpful
+    )
     if not ok:
         await answer_query(update, render("stale_button"), alert=True)
         return
@@ -175,10 +189,12 @@ async def leave(update: Update, context: Context) -> None:
     assert update.callback_query is not None and update.callback_query.data
     chat = update.effective_chat
     log_id = parse_int(update.callback_query.data.split(":")[2]) or 0
-    with db(context) as session:
-        item = guidance.leave_question(
-            session, log_id=log_id, user_id=user_id(update), chat_id=chat.id if chat else 0
-        )
+    item = await context.db(
+        guidance.leave_question,
+        log_id=log_id,
+        user_id=user_id(update),
+        chat_id=chat.id if chat else 0,
+    )
     if item is None:
         await answer_query(update, render("stale_button"), alert=True)
         return
@@ -250,8 +266,7 @@ async def prompt_question(update: Update, context: Context) -> None:
 @require_admin
 async def pending(update: Update, context: Context) -> None:
     """/pending — open questions left for staff."""
-    with db(context) as session:
-        items, total = guidance.list_pending(session)
+    items, total = await context.db(guidance.list_pending)
     await reply(update, render("pending_list", items=items, total=total))
 
 
@@ -315,8 +330,7 @@ async def _tell_asker(context: Context, item: PendingQuestion) -> bool:
 @require_admin
 async def pending_export(update: Update, context: Context) -> None:
     """/pending_export — the whole queue as CSV."""
-    with db(context) as session:
-        data = guidance.export_pending_csv(session, context.bot_data.settings.tz)
+    data = await context.db(guidance.export_pending_csv, context.bot_data.settings.tz)
     chat = update.effective_chat
     if chat is not None:
         await chat.send_document(data, filename="pending_questions.csv")
@@ -325,8 +339,7 @@ async def pending_export(update: Update, context: Context) -> None:
 @require_admin
 async def stats(update: Update, context: Context) -> None:
     """/stats — most asked topics, unanswered and helpful rates."""
-    with db(context) as session:
-        figures = guidance.guidance_stats(session)
+    figures = await context.db(guidance.guidance_stats)
     await reply(update, render("guidance_stats", s=figures))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.kit import Registration
+from bot.records import daily as daily_svc
 from handlers.records import checklist, daily, enterprise, exports, reports, settings, staff
 from scheduler.records import setup_jobs
 
@@ -22,5 +23,6 @@ REGISTRATION = Registration(
     ),
     deep_links={"join": enterprise.join},
     startup=(setup_jobs,),
+    text_probe=daily_svc.owes_text,
     text_inputs=(enterprise.draft_text, daily.awaiting_text, reports.report_text),
 )

@@ -8,7 +8,7 @@ from bot.console.auth import LINK_LIFETIME, create_link, link_url
 from bot.kit import Context
 from bot.models import utcnow
 from bot.render import render
-from handlers.common import db, is_private, reply, require_inspector, user_id
+from handlers.common import is_private, reply, require_inspector, user_id
 
 __all__ = ["console_link"]
 
@@ -19,8 +19,7 @@ async def console_link(update: Update, context: Context) -> None:
     if not is_private(update) or update.effective_message is None:
         await reply(update, render("console_private"))
         return
-    with db(context) as session:
-        token = create_link(session, user_id=user_id(update), now=utcnow())
+    token = await context.db(create_link, user_id=user_id(update), now=utcnow())
     url = link_url(context.bot_data.settings.console_url, token)
     minutes = int(LINK_LIFETIME.total_seconds() // 60)
     await update.effective_message.reply_text(

@@ -89,8 +89,7 @@ async def _change_role(update: Update, context: Context, *, grant: bool) -> None
     action = "grant" if grant else "revoke"
     text = args_text(context)
     if not text:
-        with db(context) as session:
-            holders = list_role_holders(session)
+        holders = await context.db(list_role_holders)
         await reply(update, render("exam_grant", action="list", users=holders, target=0, ok=False))
         return
     target = parse_int(text)

@@ -74,8 +74,7 @@ def _subscribe_markup(active: set[str]) -> InlineKeyboardMarkup | None:
 
 async def subscribe(update: Update, context: Context) -> None:
     """/subscribe — topic toggles."""
-    with db(context) as session:
-        active = topics_of(session, user_id(update))
+    active = await context.db(topics_of, user_id(update))
     await reply(update, render("subscribe"), _subscribe_markup(active))
 
 
@@ -98,8 +97,7 @@ async def toggle(update: Update, context: Context) -> None:
 
 async def unsubscribe(update: Update, context: Context) -> None:
     """/unsubscribe — every topic off."""
-    with db(context) as session:
-        count = unsubscribe_all(session, user_id=user_id(update))
+    count = await context.db(unsubscribe_all, user_id=user_id(update))
     await reply(update, render("unsubscribed", count=count))
 
 
