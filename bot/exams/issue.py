@@ -22,7 +22,7 @@ from bot.config import Settings
 from bot.db import ensure_row
 from bot.exams.bank import Bank
 from bot.exams.paper import Paper, PaperError, default_paper, shortfall
-from bot.exams.services import CODE_ALPHABET, CODE_LENGTH, awaiting_name, clean_name
+from bot.exams.services import CODE_ALPHABET, CODE_LENGTH, awaiting_name, clean_name, typed_code
 from bot.models import Exam, ExamDraft, ExamSetting, as_utc, utcnow
 from bot.users import audit
 from knowledge.quiz import ROLES, SECTORS
@@ -190,10 +190,12 @@ def typing_draft(session: Session, inspector_id: int, now: datetime) -> Draft | 
     return draft if as_utc(draft.row.updated_at) + DRAFT_TTL > now.astimezone(UTC) else None
 
 
-def owes_text(session: Session, user_id: int, now: datetime) -> bool:
-    """The user's next text is an exam's: a draft at a typed step, or a candidate's name."""
-    return typing_draft(session, user_id, now) is not None or (
-        awaiting_name(session, user_id, now) is not None
+def owes_text(session: Session, user_id: int, now: datetime, text: str) -> bool:
+    """The text is an exam's: a typed code, a draft at a typed step, or a candidate's name."""
+    return (
+        typed_code(text) is not None
+        or typing_draft(session, user_id, now) is not None
+        or awaiting_name(session, user_id, now) is not None
     )
 
 

@@ -88,9 +88,11 @@ async def _deferrable(
     return await asyncio.get_running_loop().run_in_executor(_WRITER, work)
 
 
-def _probe_all(session: Session, probes: list[TextProbe], user_id: int, now: datetime) -> set[int]:
-    """The ids of the probes that say the user owes their feature text."""
-    return {id(probe) for probe in probes if probe(session, user_id, now)}
+def _probe_all(
+    session: Session, probes: list[TextProbe], user_id: int, now: datetime, text: str
+) -> set[int]:
+    """The ids of the probes that say the text is their feature's."""
+    return {id(probe) for probe in probes if probe(session, user_id, now, text)}
 
 
 def _retrying(fn: Callable[Concatenate[Session, P], T]) -> Callable[Concatenate[Session, P], T]:
@@ -201,11 +203,11 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotD
             return True
         return roles.row_is_inspector(user_id, await self.user_row(user_id))
 
-    async def awaited_inputs(self, user_id: int) -> list[TextInput]:
+    async def awaited_inputs(self, user_id: int, text: str) -> list[TextInput]:
         """The text inputs that may want this user's text: every probe in one database call."""
         groups = self.bot_data.text_interceptors
         probes = [probe for probe, _ in groups if probe is not None]
-        owed = await self.db(_probe_all, probes, user_id, self.now()) if probes else set()
+        owed = await self.db(_probe_all, probes, user_id, self.now(), text) if probes else set()
         return [
             text_input
             for probe, inputs in groups

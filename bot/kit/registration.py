@@ -34,9 +34,10 @@ DeepLink: TypeAlias = Callable[[Update, Context, str], Awaitable[None]]
 MenuAction: TypeAlias = Callable[[Update, Context], Awaitable[None]]
 # private free text is offered to these first; True = consumed (a draft was waiting for it)
 TextInput: TypeAlias = Callable[[Update, Context], Awaitable[bool]]
-# does this user owe the feature typed text? (session, user_id, now) -> bool; a read, no write.
+# does this user's text belong to the feature? (session, user_id, now, text) -> bool; a read,
+# no write: a draft waiting for it, or a text of the feature's own shape (a typed exam code).
 # The probes of every feature run together in one database call before any text input does.
-TextProbe: TypeAlias = Callable[[Session, int, datetime], bool]
+TextProbe: TypeAlias = Callable[[Session, int, datetime, str], bool]
 # run once in post_init: jobs live in memory, so each start re-creates them from their rows
 StartupWork: TypeAlias = Callable[[App], Awaitable[None]]
 

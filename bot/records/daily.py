@@ -323,7 +323,7 @@ def awaiting_of(session: Session, user: int) -> Awaiting | None:
     return session.get(Awaiting, user)
 
 
-def owes_text(session: Session, user: int, _now: datetime) -> bool:
+def owes_text(session: Session, user: int, _now: datetime, _text: str) -> bool:
     """The person's next text is the records': a registration, a finding, a fix or a report."""
     return draft_of(session, user) is not None or awaiting_of(session, user) is not None
 

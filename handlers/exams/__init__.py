@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.exams import issue as exam_issue
+from bot.exams import inputs as exam_inputs
 from bot.kit import Context, Registration
 from handlers.exams import paper, practice, staff, take
 from scheduler.exams import resume_exams
@@ -34,6 +34,6 @@ REGISTRATION = Registration(
     deep_links={"exam": take.open_link},
     menu_actions={"menu_quiz": practice.quiz, "menu_mistakes": practice.mistakes},
     startup=(resume_exams,),
-    text_probe=exam_issue.owes_text,
+    text_probe=exam_inputs.owes_text,
     text_inputs=(exam_text,),
 )

@@ -109,7 +109,7 @@ async def question(update: Update, context: Context) -> None:
     if message is None or not message.text:
         return
     if update.message is not None:
-        for intercept in await context.awaited_inputs(user_id(update)):
+        for intercept in await context.awaited_inputs(user_id(update), message.text):
             if await intercept(update, context):
                 return
     await _answer(update, context, message.text)
