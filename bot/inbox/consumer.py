@@ -55,7 +55,7 @@ class Consumer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="inbox")
         # Reply marks never queue behind bookkeeping: every millisecond is a duplicate risk.
-        self._marks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inbox-replied")
+        self._marks = ThreadPoolExecutor(max_workers=2, thread_name_prefix="inbox-replied")
 
     async def db(self, work: Callable[[], R]) -> R:
         """Run one inbox transaction off the event loop."""
@@ -167,7 +167,7 @@ class Consumer:
         await self._settle(row, outcome)
         self.wake()  # the next row of this lane may be claimed now
 
-    async def _journal(self, row: store.Claimed, sent: bool) -> None:
+    async def _journal(self, row: store.Claimed, sent: bool | None) -> None:
         # Written right before and after the first send: a takeover then knows whether the
         # answer went out (not run again), was in flight (uncertain) or never started.
         work = partial(

