@@ -73,6 +73,8 @@ def run(settings: Settings, *, webhook: bool) -> int:
         )
         return 1
     except NetworkError as exc:
+        # The log file keeps the traceback; the terminal shows it only with --debug.
+        logger.error("Telegram Bot API unreachable", exc_info=exc)
         print(
             f"错误：连接不上 Telegram Bot API（{settings.telegram_api_base_url}）：{exc}。"
             "请检查网络，或 TELEGRAM_API_BASE_URL 是否正确。"
@@ -81,6 +83,7 @@ def run(settings: Settings, *, webhook: bool) -> int:
         )
         return 1
     except TelegramError as exc:
+        logger.error("Telegram refused the start", exc_info=exc)
         print(f"错误：Telegram 返回错误：{exc}", file=sys.stderr)
         return 1
     return 0

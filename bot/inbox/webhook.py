@@ -67,6 +67,7 @@ def webhook_route(
             await notices.maybe_tell(update["update_id"], chat_id, since=since, now=now)
             return Response(status_code=503)
         first_seen.pop(update["update_id"], None)
+        logger.debug("Webhook stored update %s", update["update_id"])  # the id, never the text
         consumer.wake()
         return Response(status_code=200)
 
