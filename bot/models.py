@@ -287,6 +287,7 @@ class Broadcast(SQLModel, table=True):
     finished_at: datetime | None = None
     respect_quiet_hours: bool = True  # False: staff chose to send at night (quiet.py)
     lease_until: datetime | None = None  # the worker sending it renews this lease
+    send_after: datetime | None = None  # scheduled: the engine starts it no earlier (UTC)
 
 
 class Delivery(SQLModel, table=True):

@@ -66,6 +66,14 @@ def _cn_date(value: date | datetime | None, tz: str | None = None) -> str:
     return f"{value.year}年{value.month}月{value.day}日"
 
 
+def _local_minute(value: datetime | None) -> str:
+    """A UTC time as the bot's local 'YYYY-MM-DD HH:MM' (naive: UTC, as SQLite returns it)."""
+    if value is None:
+        return ""
+    aware = value if value.tzinfo else value.replace(tzinfo=ZoneInfo("UTC"))
+    return f"{aware.astimezone(ZoneInfo(_zone['name'])):%Y-%m-%d %H:%M}"
+
+
 def _pct(value: float) -> str:
     return f"{value * 100:.1f}%"
 
@@ -93,6 +101,7 @@ def environment() -> Environment:
     )
     env.filters["cn_num"] = chinese_number
     env.filters["cn_date"] = _cn_date
+    env.filters["local_minute"] = _local_minute
     env.filters["pct"] = _pct
     env.filters["cite_groups"] = cite_groups
     env.globals["label"] = label

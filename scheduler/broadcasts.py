@@ -321,11 +321,15 @@ def launch(app: Any, broadcast_id: int) -> None:
 
 
 async def resume_all(app: Any) -> None:
-    """Start-up hook and periodic job: send every broadcast that still has work."""
+    """Start-up hook and periodic job: send every broadcast that still has work and is due.
+
+    A scheduled one stays queued (no lease, cancellable) until a run finds it due; this
+    periodic job is what starts it, so a restart while it waits loses nothing.
+    """
     with session_scope(app.bot_data.engine) as session:
         ids = svc.resumable_ids(session)
         rows = {i: session.get(Broadcast, i) for i in ids}
     now = app.bot_data.clock()
     for broadcast_id, row in rows.items():
-        if row is not None and svc.lease_expired(row, now):
+        if row is not None and svc.lease_expired(row, now) and svc.is_due(row, now):
             launch(app, broadcast_id)

@@ -5,6 +5,8 @@ Every write of the composer is here; handlers/broadcasts/compose.py only asks an
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import Session, col, select
 
 from bot.broadcasts.services import ALL_USERS, MAX_TEXT, audience_size
@@ -81,23 +83,31 @@ def choose_topic(
 
 
 def queue_draft(
-    session: Session, *, draft_id: int, admin_id: int, night: bool = False
+    session: Session,
+    *,
+    draft_id: int,
+    admin_id: int,
+    night: bool = False,
+    send_after: datetime | None = None,
 ) -> Broadcast | None:
     """Confirmed: queue the draft for the engine, audited in the same transaction.
 
-    It waits for the end of quiet hours unless the admin chose to send at night.
+    It waits for the end of quiet hours unless the admin chose to send at night, and with
+    send_after (UTC) the engine starts it no earlier than that.
     """
     draft = session.get(Broadcast, draft_id)
     if draft is None or draft.status != DRAFT or draft.created_by != admin_id or not draft.topic:
         return None
     draft.status = "queued"
     draft.respect_quiet_hours = not night
+    draft.send_after = send_after
     session.add(draft)
+    when = f" 定时 {send_after:%Y-%m-%d %H:%M} UTC" if send_after else ""
     audit(
         session,
         actor_id=admin_id,
         action="broadcast:start",
-        detail=f"#{draft.id} {draft.topic}" + (" 夜间立即发送" if night else ""),
+        detail=f"#{draft.id} {draft.topic}" + (" 夜间立即发送" if night else "") + when,
     )
     return draft
 

@@ -39,6 +39,7 @@ __all__ = [
     "failure_reasons",
     "find_broadcast",
     "finish_broadcast",
+    "is_due",
     "lease_expired",
     "next_deliveries",
     "progress",
@@ -240,6 +241,7 @@ def claim_broadcast(
             col(Broadcast.id) == broadcast_id,
             col(Broadcast.status).in_(ACTIVE),
             (col(Broadcast.lease_until).is_(None)) | (col(Broadcast.lease_until) < now),
+            (col(Broadcast.send_after).is_(None)) | (col(Broadcast.send_after) <= now),
         )
         .values(
             status="running",
@@ -440,6 +442,11 @@ def set_progress_message(session: Session, broadcast_id: int, message_id: int) -
         .values(progress_message_id=message_id)
     )
     session.commit()
+
+
+def is_due(broadcast: Broadcast, now: datetime) -> bool:
+    """True unless the broadcast is scheduled for later than now."""
+    return broadcast.send_after is None or as_utc(broadcast.send_after) <= now
 
 
 def lease_expired(broadcast: Broadcast, now: datetime) -> bool:
