@@ -17,6 +17,7 @@ from starlette.routing import Route
 from bot.broadcasts import compose
 from bot.broadcasts import services as bc
 from bot.broadcasts.quiet import quiet_now
+from bot.broadcasts.schedule import SendAfter, parse_send_after
 from bot.console.auth import Staff
 from bot.console.web import db, form_text, page, record, staff_page, state
 from bot.models import Broadcast
@@ -31,6 +32,14 @@ NOTICES = {
     "tip": "已开始推送节日提示。本页实时显示进度。",
     "cancelled": "已取消群发：未发出的不再发送。",
     "already": "这个节日的提示今年已经发送过，不会重复发送。下面是那次推送。",
+    "scheduled": (
+        "已定时：到时间后机器人开始发送（夜间免打扰时段内则等到早上）。等待期间可以取消。"
+    ),
+}
+SCHEDULE_ERRORS = {
+    "format": "定时发送时间格式不对，请按“年-月-日 时:分”填写，例如 2027-01-20 09:30。",
+    "past": "定时发送时间不能早于现在。",
+    "too_far": "定时发送最多只能安排在 30 天以内。",
 }
 
 
@@ -56,6 +65,8 @@ def _compose_page(
     *,
     typed: str = "",
     topic: str = "",
+    send_at: str = "",
+    send_after: SendAfter | None = None,
     errors: dict[str, str] | None = None,
     draft: Broadcast | None = None,
     count: int | None = None,
@@ -66,7 +77,9 @@ def _compose_page(
     if draft is not None:
         name = label(f"topic_{draft.topic}") if draft.topic else ""
         console = state(request)
-        quiet = quiet_now(console.settings, console.clock(), count or 0)
+        # A scheduled broadcast meets quiet hours at its time, not now.
+        when = (send_after.when if send_after else None) or console.clock()
+        quiet = quiet_now(console.settings, when, count or 0)
         preview = render(
             "broadcast_preview", b=draft, topic_name=name, count=count or 0, quiet=quiet
         )
@@ -78,6 +91,8 @@ def _compose_page(
         status=status,
         typed=typed,
         topic=topic,
+        send_at=send_at,
+        send_after=send_after.when if send_after else None,
         errors=errors or {},
         draft=draft,
         preview=preview,
@@ -98,6 +113,7 @@ async def preview(request: Request, staff: Staff) -> Response:
     """Keep the text and topic as the admin's draft (as /broadcast does) and show the preview."""
     form = await request.form()
     typed, topic = form_text(form, "text"), form_text(form, "topic")
+    send_at = form_text(form, "send_at")
     html = escape(typed, quote=False)  # sent with parse_mode HTML: typed text stays text
     errors: dict[str, str] = {}
     if is_blank(typed):
@@ -106,8 +122,13 @@ async def preview(request: Request, staff: Staff) -> Response:
         errors["text"] = f"群发内容太长：{len(html)} 字，最多 {bc.MAX_TEXT} 字。"
     if topic not in AUDIENCES:
         errors["topic"] = "请选择发送对象。"
+    schedule = _schedule(request, send_at)
+    if schedule.error:
+        errors["send_at"] = SCHEDULE_ERRORS[schedule.error]
     if errors:
-        return _compose_page(request, staff, typed=typed, topic=topic, errors=errors, status=400)
+        return _compose_page(
+            request, staff, typed=typed, topic=topic, send_at=send_at, errors=errors, status=400
+        )
     with db(request) as session:
         draft = compose.start_draft(session, admin_id=staff.user_id)
         compose.set_text(session, draft, html)
@@ -115,23 +136,41 @@ async def preview(request: Request, staff: Staff) -> Response:
             session, draft_id=draft.id or 0, admin_id=staff.user_id, topic=topic
         )
         count = compose.audience(session, chosen) if chosen else None
-    return _compose_page(request, staff, typed=typed, topic=topic, draft=chosen, count=count)
+    return _compose_page(
+        request, staff, typed=typed, topic=topic, send_at=send_at, send_after=schedule,
+        draft=chosen, count=count,
+    )  # fmt: skip
+
+
+def _schedule(request: Request, send_at: str) -> SendAfter:
+    console = state(request)
+    return parse_send_after(send_at, tz=console.settings.tz, now=console.clock())
 
 
 @staff_page("admin")
 async def send(request: Request, staff: Staff) -> Response:
     """Confirmed: queue the draft (audited by the composer); the bot sends it."""
     broadcast_id = int(request.path_params["broadcast_id"])
-    night = form_text(await request.form(), "night") == "1"
+    form = await request.form()
+    night = form_text(form, "night") == "1"
+    schedule = _schedule(request, form_text(form, "send_at"))  # checked again: time has passed
+    if schedule.error:
+        error = SCHEDULE_ERRORS[schedule.error] + "请重新预览。"
+        return _detail(request, staff, broadcast_id, error=error)
     with db(request) as session:
         queued = compose.queue_draft(
-            session, draft_id=broadcast_id, admin_id=staff.user_id, night=night
+            session,
+            draft_id=broadcast_id,
+            admin_id=staff.user_id,
+            night=night,
+            send_after=schedule.when,
         )
     if queued is None:
         return _detail(
             request, staff, broadcast_id, error="这份草稿已发送、已取消或不是您的草稿。"
         )
-    return RedirectResponse(f"/broadcasts/{broadcast_id}?done=started", status_code=303)
+    done = "scheduled" if schedule.when else "started"
+    return RedirectResponse(f"/broadcasts/{broadcast_id}?done={done}", status_code=303)
 
 
 def _detail(
