@@ -11,6 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from bot.broadcasts.schedule import audit_note
 from bot.broadcasts.services import create_broadcast
 from bot.config import Settings
 from bot.models import Broadcast, CustomOccasion, ScheduledPush, as_utc
@@ -201,8 +202,9 @@ def send_tip_now(
     text: str,
     admin_id: int,
     respect_quiet_hours: bool = True,
+    send_after: datetime | None = None,
 ) -> Broadcast:
-    """Queue the tip to every tips subscriber now (/tips_send, the console); audited.
+    """Queue the tip to every tips subscriber now or at send_after (/tips_send, the console).
 
     The scheduled push uses the same key: an occasion's tip reaches people once a year, whether
     an admin sent it early or the schedule did. A tip already sent returns that broadcast.
@@ -216,11 +218,13 @@ def send_tip_now(
         progress_chat_id=admin_id,
         key=tip_key(occasion.key, occasion.day.year),
         respect_quiet_hours=respect_quiet_hours,
+        send_after=send_after,
     )
+    when = audit_note(send_after)
     audit(
         session,
         actor_id=admin_id,
         action="tips:send",
-        detail=f"{occasion.key} {occasion.day.isoformat()} #{broadcast.id}",
+        detail=f"{occasion.key} {occasion.day.isoformat()} #{broadcast.id}{when}",
     )
     return broadcast

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from bot.broadcasts.schedule import audit_note
 from bot.broadcasts.services import ALL_USERS, MAX_TEXT, audience_size
 from bot.models import Broadcast
 from bot.render import is_blank
@@ -102,7 +103,7 @@ def queue_draft(
     draft.respect_quiet_hours = not night
     draft.send_after = send_after
     session.add(draft)
-    when = f" 定时 {send_after:%Y-%m-%d %H:%M} UTC" if send_after else ""
+    when = audit_note(send_after)
     audit(
         session,
         actor_id=admin_id,

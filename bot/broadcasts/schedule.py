@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-__all__ = ["MAX_AHEAD", "SendAfter", "parse_send_after"]
+__all__ = ["MAX_AHEAD", "SendAfter", "audit_note", "parse_send_after"]
 
 MAX_AHEAD = timedelta(days=30)
 
@@ -40,3 +40,8 @@ def parse_send_after(typed: str, *, tz: ZoneInfo, now: datetime) -> SendAfter:
     if when - now > MAX_AHEAD:
         return SendAfter(error="too_far")
     return SendAfter(when=when)
+
+
+def audit_note(when: datetime | None) -> str:
+    """What the audit line adds for a scheduled send ('' for one sent now)."""
+    return f" 定时 {when:%Y-%m-%d %H:%M} UTC" if when else ""

@@ -193,11 +193,13 @@ def create_broadcast(
     document_file_id: str | None = None,
     document_name: str | None = None,
     respect_quiet_hours: bool = True,
+    send_after: datetime | None = None,
 ) -> Broadcast:
     """Queue a broadcast; with a key, a second call returns the first broadcast unchanged.
 
     It waits for the end of quiet hours (bot/broadcasts/quiet.py) unless respect_quiet_hours
-    is False: staff chose to send at night, or it answers the recipient's own request.
+    is False: staff chose to send at night, or it answers the recipient's own request. With
+    send_after the engine starts it no earlier than that.
     """
     if is_blank(text) and document_file_id is None:
         raise ValueError("a broadcast needs a text: Telegram refuses an empty message")
@@ -214,6 +216,7 @@ def create_broadcast(
         document_file_id=document_file_id,
         document_name=document_name,
         respect_quiet_hours=respect_quiet_hours,
+        send_after=send_after,
     )
     session.add(broadcast)
     try:

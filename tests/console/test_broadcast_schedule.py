@@ -91,3 +91,35 @@ def test_a_time_passed_before_confirming_is_refused(client_for, engine) -> None:
     assert "定时发送时间不能早于现在。请重新预览。" in late.text
     with Session(engine) as session:
         assert session.get(Broadcast, draft.id).status == "draft"
+
+
+def tip_link(admin) -> str:
+    """The calendar's send link for next year's 国庆 tip."""
+    calendar = admin.get("/tips", params={"year": str(datetime.now(UTC).year + 1)})
+    [link] = [
+        line.split('href="')[1].split('"')[0]
+        for line in calendar.text.splitlines()
+        if 'id="send-national_day"' in line
+    ]
+    return link
+
+
+def test_schedule_a_tip(client_for, engine) -> None:
+    admin = client_for(ADMIN)
+    link = tip_link(admin)
+    assert 'id="send_at" name="send_at" value=""' in admin.get(link).text
+    late = admin.post(link, data={"csrf": admin.csrf, "send_at": "2020-01-01T09:00"})
+    assert late.status_code == 400
+    assert '<span class="error" id="error-send_at">定时发送时间不能早于现在。</span>' in late.text
+    assert 'name="send_at" value="2020-01-01T09:00"' in late.text
+    typed = typed_in(timedelta(days=3))
+    sent = admin.post(link, data={"csrf": admin.csrf, "send_at": typed}, follow_redirects=False)
+    assert sent.headers["location"].endswith("?done=scheduled")
+    shown = admin.get(sent.headers["location"])
+    assert f'<p id="scheduled">定时：{typed.replace("T", " ")}</p>' in shown.text
+    local = datetime.strptime(typed, "%Y-%m-%dT%H:%M").replace(tzinfo=SHANGHAI)
+    with Session(engine) as session:
+        [row] = session.exec(select(Broadcast)).all()
+        assert (row.kind, row.status) == ("tip", "queued")
+        assert row.send_after is not None
+        assert row.send_after.replace(tzinfo=UTC) == local.astimezone(UTC)

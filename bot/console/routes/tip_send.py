@@ -1,5 +1,6 @@
-"""节日提示: send one occasion's tip now, with the bot's /tips_send preview (the message as
-subscribers will see it, how many they are, when it would have been pushed) and its service."""
+"""节日提示: send one occasion's tip now or at a chosen time, with the bot's /tips_send preview
+(the message as subscribers will see it, how many they are, when it would have been pushed) and
+its service."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.broadcasts.quiet import quiet_now
+from bot.broadcasts.schedule import SendAfter, parse_send_after
 from bot.console.auth import Staff
+from bot.console.routes.broadcasts import SCHEDULE_ERRORS
 from bot.console.routes.tips import tips
 from bot.console.web import db, form_text, page, staff_page, state
 from bot.models import Broadcast, as_utc
@@ -45,17 +48,19 @@ def _sent_before(session: Session, occasion: Occasion) -> Broadcast | None:
     ).first()
 
 
-@staff_page("admin")
-async def preview(request: Request, staff: Staff) -> Response:
-    """The tip as subscribers will see it, their number, and the send button."""
+def _page(
+    request: Request,
+    staff: Staff,
+    session: Session,
+    occasion: Occasion,
+    text: str,
+    *,
+    send_at: str = "",
+    error: str = "",
+) -> Response:
     settings = state(request).settings
-    with db(request) as session:
-        occasion = _occasion(session, request.path_params["key"], request.path_params["day"])
-        text = tip_text(tips(), occasion) if occasion else None
-        if occasion is None or text is None:
-            return page(request, "denied", staff=staff, reason="missing", status=404)
-        subscribers = len(active_subscribers(session, "tips"))
-        before = _sent_before(session, occasion)
+    subscribers = len(active_subscribers(session, "tips"))
+    before = _sent_before(session, occasion)
     at = occasion_push_at(settings, occasion.day)
     quiet = None if before else quiet_now(settings, state(request).clock(), subscribers)
     head = render(
@@ -73,24 +78,45 @@ async def preview(request: Request, staff: Staff) -> Response:
         request,
         "tip_send",
         staff=staff,
+        status=400 if error else 200,
         occasion=occasion,
         head=head,
         text=text,
         already=already,
         before=before,
         night_choice=quiet is not None,
+        send_at=send_at,
+        error=error,
     )
 
 
 @staff_page("admin")
-async def send(request: Request, staff: Staff) -> Response:
-    """Queue the tip to every tips subscriber now, once a year per occasion (the bot sends it)."""
-    night = form_text(await request.form(), "night") == "1"
+async def preview(request: Request, staff: Staff) -> Response:
+    """The tip as subscribers will see it, their number, and the send button."""
     with db(request) as session:
         occasion = _occasion(session, request.path_params["key"], request.path_params["day"])
         text = tip_text(tips(), occasion) if occasion else None
         if occasion is None or text is None:
             return page(request, "denied", staff=staff, reason="missing", status=404)
+        return _page(request, staff, session, occasion, text)
+
+
+@staff_page("admin")
+async def send(request: Request, staff: Staff) -> Response:
+    """Queue the tip to every tips subscriber, now or at the typed time; once a year."""
+    form = await request.form()
+    night = form_text(form, "night") == "1"
+    send_at = form_text(form, "send_at")
+    console = state(request)
+    schedule: SendAfter = parse_send_after(send_at, tz=console.settings.tz, now=console.clock())
+    with db(request) as session:
+        occasion = _occasion(session, request.path_params["key"], request.path_params["day"])
+        text = tip_text(tips(), occasion) if occasion else None
+        if occasion is None or text is None:
+            return page(request, "denied", staff=staff, reason="missing", status=404)
+        if schedule.error:
+            error = SCHEDULE_ERRORS[schedule.error]
+            return _page(request, staff, session, occasion, text, send_at=send_at, error=error)
         before = _sent_before(session, occasion)
         broadcast = send_tip_now(
             session,
@@ -98,8 +124,9 @@ async def send(request: Request, staff: Staff) -> Response:
             text=text,
             admin_id=staff.user_id,
             respect_quiet_hours=not night,
+            send_after=schedule.when,
         )
-    done = "already" if before else "tip"
+    done = "already" if before else ("scheduled" if schedule.when else "tip")
     return RedirectResponse(f"/broadcasts/{broadcast.id}?done={done}", status_code=303)
 
 
