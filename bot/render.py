@@ -26,6 +26,7 @@ __all__ = [
     "environment",
     "is_blank",
     "label",
+    "local_minute",
     "pack_items",
     "render",
     "split_message",
@@ -66,7 +67,7 @@ def _cn_date(value: date | datetime | None, tz: str | None = None) -> str:
     return f"{value.year}年{value.month}月{value.day}日"
 
 
-def _local_minute(value: datetime | None) -> str:
+def local_minute(value: datetime | None) -> str:
     """A UTC time as the bot's local 'YYYY-MM-DD HH:MM' (naive: UTC, as SQLite returns it)."""
     if value is None:
         return ""
@@ -101,7 +102,7 @@ def environment() -> Environment:
     )
     env.filters["cn_num"] = chinese_number
     env.filters["cn_date"] = _cn_date
-    env.filters["local_minute"] = _local_minute
+    env.filters["local_minute"] = local_minute
     env.filters["pct"] = _pct
     env.filters["cite_groups"] = cite_groups
     env.globals["label"] = label

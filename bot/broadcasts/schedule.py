@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.render import local_minute
+
 __all__ = ["MAX_AHEAD", "SendAfter", "audit_note", "parse_send_after"]
 
 MAX_AHEAD = timedelta(days=30)
@@ -44,4 +46,4 @@ def parse_send_after(typed: str, *, tz: ZoneInfo, now: datetime) -> SendAfter:
 
 def audit_note(when: datetime | None) -> str:
     """What the audit line adds for a scheduled send ('' for one sent now)."""
-    return f" 定时 {when:%Y-%m-%d %H:%M} UTC" if when else ""
+    return f" 定时 {local_minute(when)}（北京时间）" if when else ""

@@ -52,7 +52,7 @@ def test_queue_draft_keeps_the_time_and_audits_it(session: Session) -> None:
     assert (row.status, row.respect_quiet_hours) == ("queued", True)
     assert row.send_after is not None and row.send_after.replace(tzinfo=UTC) == when
     [entry] = session.exec(select(AuditLog).where(AuditLog.action == "broadcast:start")).all()
-    assert entry.detail == f"#{draft.id} campaigns 定时 2027-01-21 01:30 UTC"
+    assert entry.detail == f"#{draft.id} campaigns 定时 2027-01-21 09:30（北京时间）"
     assert not svc.is_due(row, when - timedelta(seconds=1))
     assert svc.is_due(row, when)
     assert svc.claim_broadcast(
