@@ -151,3 +151,34 @@ def test_set_an_occasion_date_plans_its_push(client_for, engine) -> None:
         assert session.exec(
             select(AuditLog.detail).where(AuditLog.action == "occasion:set")
         ).one() == (f"food_safety_week {year}-06-10 [工作台]")
+
+
+async def test_a_push_planned_in_the_console_goes_out_from_a_running_bots_sweep(
+    client_for, driver: Driver, engine
+) -> None:
+    """The bot learns of a date set at the desk from the database, not at its next restart."""
+    from datetime import timedelta
+
+    from bot.models import as_utc
+    from scheduler.pushes import sweep_pushes
+
+    add_subscribers(driver, engine, [70001, 70002], topic="tips")
+    admin = client_for(ADMIN)
+    year = datetime.now(UTC).year + 1
+    form = {"csrf": admin.csrf, "occasion": "food_safety_week", "day": f"{year}-06-10"}
+    assert "活动日期已保存" in admin.post("/tips/occasion", data=form).text
+    with Session(engine) as session:
+        push = session.exec(
+            select(ScheduledPush).where(ScheduledPush.occasion == "food_safety_week")
+        ).one()
+    due = as_utc(push.push_at)
+    driver.application.bot_data.clock = lambda: due - timedelta(seconds=1)
+    key = f"tip:food_safety_week:{year}"
+    await sweep_pushes(driver.application)  # not yet due (other occasions' pushes may be)
+    with Session(engine) as session:
+        assert session.exec(select(Broadcast).where(Broadcast.key == key)).all() == []
+    driver.application.bot_data.clock = lambda: due + timedelta(seconds=10)  # one sweep later
+    await sweep_pushes(driver.application)
+    with Session(engine) as session:
+        assert len(session.exec(select(Broadcast).where(Broadcast.key == key)).all()) == 1
+        assert session.get(ScheduledPush, push.id).status == "sent"  # type: ignore[union-attr]
