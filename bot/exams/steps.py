@@ -33,6 +33,7 @@ __all__ = [
     "act",
     "apply_paper_command",
     "issue_default",
+    "practice_result",
     "report_audited",
     "reset_paper",
     "review_of",
@@ -74,6 +75,12 @@ def review_of(session: Session, attempt_id: int, user_id: int, bank: Bank) -> Re
     """The result of the person's own submitted attempt, or None."""
     attempt = exams.own_submitted(session, attempt_id=attempt_id, user_id=user_id)
     return result_of(session, attempt, bank) if attempt else None
+
+
+def practice_result(session: Session, attempt: Attempt, bank: Bank) -> tuple[Result, int]:
+    """A practice round's result and how many mistakes are still open to review."""
+    result = result_of(session, attempt, bank)
+    return result, len(exams.open_mistakes(session, attempt.user_id, bank))
 
 
 def issue_default(

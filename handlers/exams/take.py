@@ -229,7 +229,7 @@ async def _finished(update: Update, context: Context, attempt: Attempt, *, auto:
     query = update.callback_query
     assert query is not None
     await query.edit_message_reply_markup(None)
-    text, markup = practice_summary(context, attempt)
+    text, markup = await practice_summary(context, attempt)
     await reply(update, text, markup)
 
 
