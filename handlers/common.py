@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from functools import wraps
 from typing import Any
@@ -67,12 +67,12 @@ def is_private(update: Update) -> bool:
 
 
 def _guard(
-    check: Callable[[Update, Context], bool], role: str
+    check: Callable[[Update, Context], Awaitable[bool]], role: str
 ) -> Callable[[HandlerFn], HandlerFn]:
     def decorator(fn: HandlerFn) -> HandlerFn:
         @wraps(fn)
         async def wrapper(update: Update, context: Context) -> None:
-            if check(update, context):
+            if await check(update, context):
                 await fn(update, context)
                 return
             text = render("admin_only", role=role)
@@ -86,17 +86,16 @@ def _guard(
     return decorator
 
 
-def _is_admin(update: Update, context: Context) -> bool:
+async def _is_admin(update: Update, context: Context) -> bool:
     return update.effective_user is not None and context.bot_data.roles.is_admin(
         update.effective_user.id
     )
 
 
-def _is_inspector(update: Update, context: Context) -> bool:
+async def _is_inspector(update: Update, context: Context) -> bool:
     if update.effective_user is None:
         return False
-    with db(context) as session:
-        return context.bot_data.roles.is_inspector(session, update.effective_user.id)
+    return await context.is_inspector(update.effective_user.id)
 
 
 require_admin = _guard(_is_admin, "管理员")

@@ -10,7 +10,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from bot.kit import Context
 from bot.render import label, render
 from bot.users import business_type_of, set_business_type
-from handlers.common import answer_query, button, db, keyboard, reply, user_id
+from handlers.common import answer_query, button, keyboard, reply, user_id
 from knowledge.vocab import business_types
 
 __all__ = ["HANDLERS", "business_type_keyboard", "show_menu"]
@@ -24,9 +24,8 @@ def business_type_keyboard() -> list[list[InlineKeyboardButton]]:
     return [items[i : i + 2] for i in range(0, len(items), 2)]
 
 
-def _stored_type(context: Context, uid: int) -> str | None:
-    with db(context) as session:
-        return business_type_of(session, uid)
+async def _stored_type(context: Context, uid: int) -> str | None:
+    return await context.db(business_type_of, uid)
 
 
 async def start(update: Update, context: Context) -> None:
@@ -38,7 +37,7 @@ async def start(update: Update, context: Context) -> None:
         await route(update, context, argument)
         return
     uid = user_id(update)
-    stored = _stored_type(context, uid)
+    stored = await _stored_type(context, uid)
     text = render(
         "welcome",
         name=update.effective_user.first_name if update.effective_user else "",
@@ -54,9 +53,8 @@ async def help_command(update: Update, context: Context) -> None:
     """What each built feature does, with its commands; staff see theirs too."""
     uid = user_id(update)
     roles = {"user"}
-    with db(context) as session:
-        if context.bot_data.roles.is_inspector(session, uid):
-            roles.add("inspector")
+    if await context.is_inspector(uid):
+        roles.add("inspector")
     if context.bot_data.roles.is_admin(uid):
         roles.add("admin")
     staff = [
@@ -80,7 +78,7 @@ def _menu_markup(context: Context) -> InlineKeyboardMarkup | None:
 
 async def show_menu(update: Update, context: Context) -> None:
     """The main menu as buttons."""
-    stored = _stored_type(context, user_id(update))
+    stored = await _stored_type(context, user_id(update))
     name = business_types().get(stored or "")
     menu = render("menu", business_type=name, citizen=stored == CITIZEN)
     await reply(update, menu, _menu_markup(context))
@@ -88,7 +86,7 @@ async def show_menu(update: Update, context: Context) -> None:
 
 async def profile(update: Update, context: Context) -> None:
     """Ask for the business type again."""
-    stored = _stored_type(context, user_id(update))
+    stored = await _stored_type(context, user_id(update))
     text = render("business_type_ask", current=business_types().get(stored or ""))
     await reply(update, text, keyboard(business_type_keyboard()))
 

@@ -24,6 +24,7 @@ __all__ = [
     "TownshipResult",
     "pseudonym",
     "raw_votes",
+    "results_with_votes",
     "tally",
 ]
 
@@ -174,6 +175,12 @@ class RawVote:
     source: str
     submitted_at: datetime
     choices: tuple[tuple[str, ...], ...]  # per ballot, in ballot order
+
+
+def results_with_votes(session: Session, campaign_id: int) -> tuple[Results | None, list[RawVote]]:
+    """The campaign's tally and every vote behind it (none when there is no such campaign)."""
+    results = tally(session, campaign_id)
+    return results, raw_votes(session, campaign_id) if results else []
 
 
 def raw_votes(session: Session, campaign_id: int) -> list[RawVote]:

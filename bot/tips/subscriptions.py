@@ -11,6 +11,7 @@ __all__ = [
     "TOPICS",
     "active_subscribers",
     "set_topic",
+    "toggle_and_list",
     "toggle_topic",
     "topics_of",
     "unsubscribe_all",
@@ -50,6 +51,12 @@ def toggle_topic(session: Session, *, user_id: int, topic: str) -> bool | None:
     new_state = topic not in topics_of(session, user_id)
     set_topic(session, user_id=user_id, topic=topic, active=new_state)
     return new_state
+
+
+def toggle_and_list(session: Session, *, user_id: int, topic: str) -> tuple[bool | None, set[str]]:
+    """Flip one topic: its new state (None: unknown topic) and the topics now on."""
+    state = toggle_topic(session, user_id=user_id, topic=topic)
+    return state, topics_of(session, user_id)
 
 
 def unsubscribe_all(session: Session, *, user_id: int) -> int:

@@ -12,7 +12,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.campaigns import services as svc
 from bot.campaigns import votes
-from bot.campaigns.results import raw_votes, tally
+from bot.campaigns.results import results_with_votes
 from bot.campaigns.services import refused
 from bot.kit import Context, drop_buttons, refuse
 from bot.models import Broadcast, Campaign
@@ -28,7 +28,6 @@ from handlers.campaigns.common import (
 from handlers.campaigns.create import log_action
 from handlers.common import (
     answer_query,
-    db,
     keyboard,
     parse_int,
     reply,
@@ -52,7 +51,7 @@ async def _open(update: Update, context: Context, campaign_id: int) -> None:
     )
     if opened is None:
         return
-    log_action(context, update, "campaign:open", campaign_id)
+    await log_action(context, update, "campaign:open", campaign_id)
     schedule_transitions(context.application)
     await answer_query(update)
     await reply(update, render("campaign_state", event="opened", c=opened))
@@ -78,7 +77,7 @@ async def close_command(update: Update, context: Context, campaign_id: int) -> N
     )
     if closed is None:
         return
-    log_action(context, update, "campaign:close", campaign_id)
+    await log_action(context, update, "campaign:close", campaign_id)
     schedule_transitions(context.application)
     await stop_polls(context.application, [campaign_id])
     await reply(update, render("campaign_state", event="closed", c=closed))
@@ -87,17 +86,14 @@ async def close_command(update: Update, context: Context, campaign_id: int) -> N
 @require_admin
 async def list_command(update: Update, context: Context) -> None:
     """/campaigns — every campaign with its state and number of voters."""
-    with db(context) as session:
-        rows = [(c, n, status_name(c)) for c, n in svc.list_campaigns(session)]
+    rows = [(c, n, status_name(c)) for c, n in await context.db(svc.list_campaigns)]
     await reply(update, render("campaign_admin_list", rows=rows))
 
 
 @with_campaign_id("results")
 async def results_command(update: Update, context: Context, campaign_id: int) -> None:
     """/results <id> — ranked counts, voters, 镇/街道, suggestions, the charts and the workbook."""
-    with db(context) as session:
-        results = tally(session, campaign_id)
-        votes = raw_votes(session, campaign_id) if results else []
+    results, votes = await context.db(results_with_votes, campaign_id)
     chat = update.effective_chat
     if results is None or chat is None:
         await refuse(update, refused("not_found"))
@@ -142,11 +138,14 @@ async def poll_command(update: Update, context: Context, campaign_id: int) -> No
         allows_multiple_answers=ballot.max_choices > 1,
     )
     assert message.poll is not None
-    with db(context) as session:
-        votes.record_poll(
-            session, view, poll_id=message.poll.id, chat_id=chat.id, message_id=message.message_id
-        )
-    log_action(context, update, "campaign:poll", campaign_id)
+    await context.db(
+        votes.record_poll,
+        view,
+        poll_id=message.poll.id,
+        chat_id=chat.id,
+        message_id=message.message_id,
+    )
+    await log_action(context, update, "campaign:poll", campaign_id)
 
 
 async def _started(
@@ -211,7 +210,7 @@ async def announce_button(update: Update, context: Context) -> None:
     done = await attempt(update, context, queue)
     if done is None:
         return
-    log_action(context, update, "campaign:announce", campaign_id)
+    await log_action(context, update, "campaign:announce", campaign_id)
     launch(context.application, done[1][0].id or 0)
     await answer_query(update)
     await drop_buttons(update)
@@ -288,7 +287,7 @@ async def publish_button(update: Update, context: Context) -> None:
     done = await attempt(update, context, publish)
     if done is None:
         return
-    log_action(context, update, "campaign:publish", campaign_id)
+    await log_action(context, update, "campaign:publish", campaign_id)
     launch(context.application, done[1][0].id or 0)
     await answer_query(update)
     await drop_buttons(update)

@@ -28,7 +28,7 @@ from handlers.campaigns.common import (
     status_name,
     with_campaign_id,
 )
-from handlers.common import answer_query, button, db, keyboard, reply, require_admin, user_id
+from handlers.common import answer_query, button, keyboard, reply, require_admin, user_id
 from knowledge.yamlfile import DataError
 from scheduler.campaigns import schedule_transitions
 
@@ -37,10 +37,11 @@ __all__ = ["HANDLERS", "log_action", "show_preview"]
 logger = logging.getLogger(__name__)
 
 
-def log_action(context: Context, update: Update, action: str, campaign_id: int | None) -> None:
+async def log_action(
+    context: Context, update: Update, action: str, campaign_id: int | None
+) -> None:
     """Audit one staff action on a campaign."""
-    with db(context) as session:
-        audit(session, actor_id=user_id(update), action=action, detail=str(campaign_id))
+    await context.db(audit, actor_id=user_id(update), action=action, detail=str(campaign_id))
 
 
 def _preview_text(spec: CampaignSpec, campaign: Campaign | None = None) -> str:
@@ -50,8 +51,7 @@ def _preview_text(spec: CampaignSpec, campaign: Campaign | None = None) -> str:
 
 async def show_preview(update: Update, context: Context, campaign_id: int) -> None:
     """The campaign as citizens will see it; a draft gets 开始投票 and 删除草稿."""
-    with db(context) as session:
-        view = svc.load_view(session, campaign_id)
+    view = await context.db(svc.load_view, campaign_id)
     if view is None:
         await refuse(update, refused("not_found"))
         return
@@ -67,7 +67,7 @@ async def show_preview(update: Update, context: Context, campaign_id: int) -> No
 
 
 async def _created(update: Update, context: Context, campaign_id: int) -> None:
-    log_action(context, update, "campaign:create", campaign_id)
+    await log_action(context, update, "campaign:create", campaign_id)
     schedule_transitions(context.application)
     await show_preview(update, context, campaign_id)
 
@@ -85,8 +85,7 @@ async def upload_definition(update: Update, context: Context) -> None:
     except DataError as exc:
         await reply(update, render("campaign_file_errors", problems=exc.problems))
         return
-    with db(context) as session:
-        campaign = svc.create_campaign(session, spec, created_by=user_id(update))
+    campaign = await context.db(svc.create_campaign, spec, created_by=user_id(update))
     await _created(update, context, campaign.id or 0)
 
 
@@ -115,15 +114,13 @@ async def _prompt(update: Update, context: Context, step: builder.Step) -> None:
     chat = update.effective_chat
     assert chat is not None
     prompt = await chat.send_message(text, reply_markup=ForceReply(selective=True))
-    with db(context) as session:
-        builder.set_prompt(session, admin_id=user_id(update), message_id=prompt.message_id)
+    await context.db(builder.set_prompt, admin_id=user_id(update), message_id=prompt.message_id)
 
 
 @require_admin
 async def campaign_new(update: Update, context: Context) -> None:
     """/campaign_new — start a campaign step by step."""
-    with db(context) as session:
-        step = builder.start(session, admin_id=user_id(update), now=context.now())
+    step = await context.db(builder.start, admin_id=user_id(update), now=context.now())
     await _prompt(update, context, step)
 
 
@@ -134,16 +131,19 @@ async def builder_reply(update: Update, context: Context) -> None:
     assert message is not None and message.reply_to_message is not None
     admin, text = user_id(update), message.text or ""
     if text.strip() in builder.CANCEL_WORDS:
-        with db(context) as session:
-            dropped = builder.cancel(session, admin_id=admin)
+        dropped = await context.db(builder.cancel, admin_id=admin)
         await reply(update, render("campaign_state", event="cancelled" if dropped else "no_draft"))
         return
     prompt_id, tz = message.reply_to_message.message_id, context.bot_data.settings.tz
     try:
-        with db(context) as session:
-            step = builder.answer_text(
-                session, admin_id=admin, prompt_id=prompt_id, text=text, now=context.now(), tz=tz
-            )
+        step = await context.db(
+            builder.answer_text,
+            admin_id=admin,
+            prompt_id=prompt_id,
+            text=text,
+            now=context.now(),
+            tz=tz,
+        )
     except Refusal:
         await refuse(update, refused("old_prompt"))
         return
@@ -191,12 +191,11 @@ async def preview_command(update: Update, context: Context, campaign_id: int) ->
 async def delete_button(update: Update, context: Context) -> None:
     """camp:del:<id> — delete a campaign that never opened."""
     campaign_id = callback_number(update, 2)
-    with db(context) as session:
-        deleted = svc.delete_draft_campaign(session, campaign_id)
+    deleted = await context.db(svc.delete_draft_campaign, campaign_id)
     if not deleted:
         await refuse(update, refused("stale"))
         return
-    log_action(context, update, "campaign:delete", campaign_id)
+    await log_action(context, update, "campaign:delete", campaign_id)
     await answer_query(update)
     await reply(update, render("campaign_state", event="deleted", campaign_id=campaign_id))
 

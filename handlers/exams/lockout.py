@@ -17,7 +17,6 @@ from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler
 from bot.exams.supervision import open_sitting, record_refusal
 from bot.kit import Context, answer_query, reply
 from bot.render import render
-from handlers.common import db
 
 __all__ = ["HANDLERS", "allowed_during_exam", "always_allowed"]
 
@@ -66,12 +65,11 @@ async def guard(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None or not _for_the_bot(update) or always_allowed(update):
         return
-    with db(context) as session:
-        attempt_id = open_sitting(session, user.id, context.now())
-        if attempt_id is None or allowed_during_exam(update, attempt_id):
-            return
-        tz = context.bot_data.settings.tz
-        record_refusal(session, attempt_id, _what(update), now=context.now(), tz=tz)
+    attempt_id = await context.db(open_sitting, user.id, context.now())
+    if attempt_id is None or allowed_during_exam(update, attempt_id):
+        return
+    tz = context.bot_data.settings.tz
+    await context.db(record_refusal, attempt_id, _what(update), now=context.now(), tz=tz)
     if update.callback_query is not None:
         await answer_query(update, render("exam_in_progress", alert=True), alert=True)
     elif update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE:

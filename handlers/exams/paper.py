@@ -10,6 +10,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.exams import issue as exam_issue
 from bot.exams import paper_settings as editor
+from bot.exams import steps as exam_steps
 from bot.exams.paper import Paper, PaperError, smallest_pools
 from bot.kit import Context
 from bot.render import label, render
@@ -17,7 +18,6 @@ from handlers.common import (
     answer_query,
     args_text,
     button,
-    db,
     keyboard,
     reply,
     require_admin,
@@ -55,8 +55,7 @@ def _markup(paper: Paper) -> InlineKeyboardMarkup | None:
 
 
 async def _show(update: Update, context: Context, *, changed: bool = False) -> None:
-    with db(context) as session:
-        paper = exam_issue.get_default_paper(session, context.bot_data.settings)
+    paper = await context.db(exam_issue.get_default_paper, context.bot_data.settings)
     limits = smallest_pools(bank(context).questions)
     text = render("exam_paper", paper=paper, changed=changed, types=TYPES, limits=limits)
     await reply(update, text, _markup(paper))
@@ -67,13 +66,9 @@ async def exam_paper(update: Update, context: Context) -> None:
     """/exam_paper [JSON | default] — the editor; a JSON paper or the default sets it at once."""
     text, uid = args_text(context), user_id(update)
     try:
-        with db(context) as session:
-            editor.stop_editing(session, uid)  # the editor shown afresh: no field is awaited
-            if text == "default":
-                exam_issue.set_default_paper(session, actor_id=uid, paper=None)
-            elif text:
-                paper = Paper.from_json(text)
-                editor.save_paper(session, actor_id=uid, bank=bank(context), paper=paper)
+        await context.db(
+            exam_steps.apply_paper_command, actor_id=uid, text=text, bank=bank(context)
+        )
     except PaperError as exc:
         await reply(update, render("exam_paper_invalid", problems=exc.problems))
         return
@@ -89,8 +84,9 @@ def _data(update: Update) -> str:
 async def choose_field(update: Update, context: Context) -> None:
     """exp:f:<field> — the admin's next text is this field's value."""
     field = _data(update).split(":")[2]
-    with db(context) as session:
-        editor.start_editing(session, actor_id=user_id(update), field=field, now=context.now())
+    await context.db(
+        editor.start_editing, actor_id=user_id(update), field=field, now=context.now()
+    )
     await answer_query(update)
     markup = ForceReply(input_field_placeholder=label("paper_placeholder"))
     name = TYPES.get(field, "")
@@ -103,21 +99,19 @@ async def choose_field(update: Update, context: Context) -> None:
 async def paper_text(update: Update, context: Context) -> bool:
     """Text input: an admin editing a field of the paper types its value."""
     uid = user_id(update)
-    with db(context) as session:
-        field = editor.editing(session, uid, context.now())
+    field = await context.db(editor.editing, uid, context.now())
     text = update.message.text if update.message else None
     if field is None or not text or not context.bot_data.roles.is_admin(uid):
         return False
     try:
-        with db(context) as session:
-            editor.edit_field(
-                session,
-                actor_id=uid,
-                bank=bank(context),
-                settings=context.bot_data.settings,
-                field=field,
-                text=text,
-            )
+        await context.db(
+            editor.edit_field,
+            actor_id=uid,
+            bank=bank(context),
+            settings=context.bot_data.settings,
+            field=field,
+            text=text,
+        )
     except PaperError as exc:
         await reply(update, render("exam_paper_invalid", problems=exc.problems, retry=True))
         return True
@@ -128,8 +122,7 @@ async def paper_text(update: Update, context: Context) -> bool:
 @require_admin
 async def export(update: Update, context: Context) -> None:
     """exp:json — the current paper as a JSON file (to keep, edit and send back)."""
-    with db(context) as session:
-        paper = exam_issue.get_default_paper(session, context.bot_data.settings)
+    paper = await context.db(exam_issue.get_default_paper, context.bot_data.settings)
     pretty = json.dumps(json.loads(paper.to_json()), ensure_ascii=False, indent=1)
     await answer_query(update)
     if update.effective_chat is not None:
@@ -141,9 +134,7 @@ async def export(update: Update, context: Context) -> None:
 @require_admin
 async def reset(update: Update, context: Context) -> None:
     """exp:reset — back to the built-in paper."""
-    with db(context) as session:
-        exam_issue.set_default_paper(session, actor_id=user_id(update), paper=None)
-        editor.stop_editing(session, user_id(update))
+    await context.db(exam_steps.reset_paper, user_id(update))
     await answer_query(update)
     await _show(update, context, changed=True)
 

@@ -11,17 +11,16 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.exams import issue as exam_issue
+from bot.exams import steps as exam_steps
 from bot.exams.issue import OPTIONAL, TEXT_STEPS, Draft
 from bot.exams.paper import PaperError
 from bot.exams.stats import open_exams, parse_filter
 from bot.kit import Context
 from bot.render import label, render
-from bot.users import audit
 from handlers.common import (
     answer_query,
     args_text,
     button,
-    db,
     keyboard,
     parse_int,
     reply,
@@ -142,10 +141,8 @@ async def draft_text(update: Update, context: Context) -> bool:
     """Text interceptor: an inspector whose fresh draft waits for a typed step."""
     message = update.message
     uid = user_id(update)
-    with db(context) as session:
-        draft = exam_issue.typing_draft(session, uid, context.now())
-        allowed = context.bot_data.roles.is_inspector(session, uid)
-    if draft is None or not allowed or message is None:
+    draft = await context.db(exam_issue.typing_draft, uid, context.now())
+    if draft is None or message is None or not await context.is_inspector(uid):
         return False
     text = (message.text or "").strip()
     value = None if text in exam_issue.SKIP_WORDS and draft.step in OPTIONAL else text
@@ -164,17 +161,14 @@ async def draft_issue(update: Update, context: Context) -> None:
     """exn:ok — issue the exam: a single-use code and the deep link."""
     settings = context.bot_data.settings
     try:
-        with db(context) as session:
-            paper = exam_issue.get_default_paper(session, settings)
-            exam = exam_issue.issue(
-                session,
-                inspector_id=user_id(update),
-                bank=bank(context),
-                paper=paper,
-                hours=settings.exam_code_hours,
-                rng=context.rng,
-                now=context.now(),
-            )
+        paper, exam = await context.db(
+            exam_steps.issue_default,
+            settings=settings,
+            inspector_id=user_id(update),
+            bank=bank(context),
+            rng=context.rng,
+            now=context.now(),
+        )
     except LookupError:
         await answer_query(update, render("stale_button"), alert=True)
         return
@@ -224,7 +218,7 @@ async def draft_cancel(update: Update, context: Context) -> None:
 # --- records, export, paper ---------------------------------------------------------------------
 
 
-def _report(update: Update, context: Context, action: str) -> Report | str:
+async def _report(update: Update, context: Context, action: str) -> Report | str:
     """Records and statistics for the command's filters (inspectors: their own exams), logged;
     or the usage text when a filter word is not understood."""
     flt, unknown = parse_filter(args_text(context))
@@ -233,19 +227,21 @@ def _report(update: Update, context: Context, action: str) -> Report | str:
     uid = user_id(update)
     if not context.bot_data.roles.is_admin(uid):
         flt = dataclasses.replace(flt, inspector_id=uid)
-    # openpyxl and matplotlib load with the first report, not with every worker's start.
-    from bot.exams.exports import build_report
-
-    with db(context) as session:
-        report = build_report(session, flt, bank(context), context.bot_data.settings.tz)
-        audit(session, actor_id=uid, action=f"exam:{action}", detail=args_text(context))
-    return report
+    return await context.db(
+        exam_steps.report_audited,
+        flt,
+        bank(context),
+        context.bot_data.settings.tz,
+        by=uid,
+        action=f"exam:{action}",
+        detail=args_text(context),
+    )
 
 
 @require_inspector
 async def exam_results(update: Update, context: Context) -> None:
     """/exam_results [日期 行业 镇街 合格/不合格] — statistics, records, open codes, chart."""
-    report = _report(update, context, "results")
+    report = await _report(update, context, "results")
     if isinstance(report, str):
         await reply(update, report)
         return
@@ -262,7 +258,7 @@ async def exam_results(update: Update, context: Context) -> None:
 @require_inspector
 async def exam_export(update: Update, context: Context) -> None:
     """/exam_export [筛选] — the records and statistics as an Excel file."""
-    report = _report(update, context, "export")
+    report = await _report(update, context, "export")
     if isinstance(report, str):
         await reply(update, report)
         return

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.db import session_scope
-from bot.exams import services as exams
+from bot.exams import steps as exam_steps
 from bot.exams.bank import Bank
-from bot.exams.views import QuestionView, result_of
+from bot.exams.views import QuestionView
 from bot.kit import Context
 from bot.models import Attempt
 from bot.render import label, render
@@ -110,13 +109,11 @@ def sheet_markup(view: QuestionView) -> InlineKeyboardMarkup | None:
     return keyboard(rows)
 
 
-def practice_summary(
+async def practice_summary(
     context: Context, attempt: Attempt
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """The end of a practice round: score, what to review, and what to do next."""
-    with session_scope(context.bot_data.engine) as session:
-        result = result_of(session, attempt, bank(context))
-        left = len(exams.open_mistakes(session, attempt.user_id, bank(context)))
+    result, left = await context.db(exam_steps.practice_result, attempt, bank(context))
     rows = []
     if attempt.mode == "practice":
         again = f"exq:r:{attempt.sector}:{attempt.role}"

@@ -9,13 +9,14 @@ from telegram import ForceReply, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.exams import services as exams
+from bot.exams import steps as exam_steps
 from bot.exams.paper import Paper
 from bot.exams.services import Gate, Reason, Step
 from bot.exams.views import QuestionView, question_view, result_of
 from bot.kit import Context, edit_pressed, refusal_text, refuse
 from bot.models import Attempt, Exam
 from bot.render import label, render
-from handlers.common import answer_query, args_text, button, db, keyboard, reply, user_id
+from handlers.common import answer_query, args_text, button, keyboard, reply, user_id
 from handlers.exams.support import (
     bank,
     practice_summary,
@@ -114,8 +115,7 @@ async def code_text(update: Update, context: Context) -> bool:
     code = exams.typed_code(text) if text else None
     if code is None or text is None:
         return False
-    with db(context) as session:
-        known = exams.find_exam(session, code) is not None
+    known = await context.db(exams.find_exam, code) is not None
     if not known and text.strip() != code:  # an unknown lower-case word is not a code
         return False
     await open_link(update, context, code)
@@ -174,21 +174,16 @@ async def start(update: Update, context: Context) -> None:
     (exam_id,) = _ints(update)
     query = update.callback_query
     assert query is not None and query.message is not None
-    with db(context) as session:
-        gate, attempt = exams.start_exam(
-            session,
-            exam_id=exam_id,
-            user_id=user_id(update),
-            bank=bank(context),
-            rng=context.rng,
-            now=context.now(),
-        )
-        if attempt is not None and gate is Gate.STARTED:
-            exams.set_message(
-                session, attempt_id=attempt.id or 0, message_id=query.message.message_id
-            )
-            view = question_view(session, attempt, bank(context), context.now())
-    if gate is not Gate.STARTED or attempt is None:
+    gate, attempt, view = await context.db(
+        exam_steps.start_and_show,
+        exam_id=exam_id,
+        user_id=user_id(update),
+        bank=bank(context),
+        rng=context.rng,
+        now=context.now(),
+        message_id=query.message.message_id,
+    )
+    if gate is not Gate.STARTED or attempt is None or view is None:
         await answer_query(update, render("exam_gate", gate=gate.value), alert=True)
         return
     schedule_submit(context.job_queue, attempt.id or 0, attempt.deadline)
@@ -234,11 +229,11 @@ async def _finished(update: Update, context: Context, attempt: Attempt, *, auto:
     query = update.callback_query
     assert query is not None
     await query.edit_message_reply_markup(None)
-    text, markup = practice_summary(context, attempt)
+    text, markup = await practice_summary(context, attempt)
     await reply(update, text, markup)
 
 
-def _act(
+async def _act(
     update: Update,
     context: Context,
     action: Callable[..., Step],
@@ -248,51 +243,47 @@ def _act(
 ) -> Acted:
     """Run one action for the presser; the question as it is now, in the same session."""
     press = exams.Press(aid, user_id(update), pos, bank(context), context.now())
-    with db(context) as session:
-        step = action(session, press, **args)
-        if step.refusal is not None or step.finished or step.attempt is None:
-            return step, None
-        return step, question_view(session, step.attempt, press.bank, press.now)
+    return await context.db(exam_steps.act, action, press, **args)
 
 
 async def choose(update: Update, context: Context) -> None:
     """ex:a:<attempt>:<position>:<option> — 单选/判断."""
     aid, pos, option = _ints(update)
-    acted = _act(update, context, exams.choose, aid, pos, option=option)
+    acted = await _act(update, context, exams.choose, aid, pos, option=option)
     await _after(update, context, acted)
 
 
 async def toggle(update: Update, context: Context) -> None:
     """ex:t:<attempt>:<position>:<option>:<0|1> — 多选: set one option off or on."""
     aid, pos, option, on = _ints(update)
-    acted = _act(update, context, exams.toggle, aid, pos, option=option, on=on == 1)
+    acted = await _act(update, context, exams.toggle, aid, pos, option=option, on=on == 1)
     await _after(update, context, acted)
 
 
 async def confirm(update: Update, context: Context) -> None:
     """ex:c:<attempt>:<position> — practice 多选 确认."""
     aid, pos = _ints(update)
-    await _after(update, context, _act(update, context, exams.confirm, aid, pos))
+    await _after(update, context, await _act(update, context, exams.confirm, aid, pos))
 
 
 async def next_question(update: Update, context: Context) -> None:
     """ex:n:<attempt>:<position> — practice 下一题 (or the score after the last)."""
     aid, pos = _ints(update)
-    acted = _act(update, context, exams.next_question, aid, pos)
+    acted = await _act(update, context, exams.next_question, aid, pos)
     await _after(update, context, acted, practice_next=True)
 
 
 async def goto(update: Update, context: Context) -> None:
     """ex:g:<attempt>:<position>:<target> — 上一题/下一题/答题卡 jump."""
     aid, pos, target = _ints(update)
-    acted = _act(update, context, exams.goto, aid, pos, target=target)
+    acted = await _act(update, context, exams.goto, aid, pos, target=target)
     await _after(update, context, acted)
 
 
 async def _checked_view(update: Update, context: Context) -> QuestionView | None:
     """The sitting's current view if the press is valid; otherwise the refusal is shown."""
     aid, pos = _ints(update)
-    step, view = _act(update, context, exams.check, aid, pos)
+    step, view = await _act(update, context, exams.check, aid, pos)
     if view is not None and view.mode != "exam":
         step, view = Step(step.attempt, Reason.STALE), None
     if view is None:
@@ -332,15 +323,13 @@ async def ask_submit(update: Update, context: Context) -> None:
 async def submit(update: Update, context: Context) -> None:
     """ex:y:<attempt> — 确认交卷."""
     (aid,) = _ints(update)
-    await _after(update, context, _act(update, context, exams.submit, aid, None))
+    await _after(update, context, await _act(update, context, exams.submit, aid, None))
 
 
 async def review(update: Update, context: Context) -> None:
     """ex:r:<attempt> — the whole paper reviewed, split only between questions."""
     (aid,) = _ints(update)
-    with db(context) as session:
-        attempt = exams.own_submitted(session, attempt_id=aid, user_id=user_id(update))
-        result = attempt and result_of(session, attempt, bank(context))
+    result = await context.db(exam_steps.review_of, aid, user_id(update), bank(context))
     if not result:
         await answer_query(update, render("stale_button"), alert=True)
         return

@@ -10,15 +10,14 @@ from telegram.error import Forbidden
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.guidance import services as guidance
+from bot.guidance import steps
 from bot.kit import Context, Outcome, deliver
-from bot.models import PendingQuestion, QuestionLog
+from bot.models import PendingQuestion
 from bot.render import is_blank, label, render
-from bot.users import audit, mark_blocked
 from handlers.common import (
     answer_query,
     args_text,
     button,
-    db,
     keyboard,
     parse_int,
     reply,
@@ -157,10 +156,7 @@ async def show_source(update: Update, context: Context) -> None:
     """ans:src:<log_id> — the cited articles' text, when the statute has been imported."""
     assert update.callback_query is not None and update.callback_query.data
     log_id = parse_int(update.callback_query.data.split(":")[2]) or 0
-    with db(context) as session:
-        log = session.get(QuestionLog, log_id) if log_id else None
-        entry = context.bot_data.knowledge.by_id.get(log.entry_id or "") if log else None
-        found = [(c, *guidance.find_article(session, c)) for c in entry.citations] if entry else []
+    found = await context.db(steps.cited_articles, log_id, context.bot_data.knowledge.by_id)
     if not found:
         await answer_query(update, render("stale_button"), alert=True)
         return
@@ -278,8 +274,7 @@ async def reply_item(update: Update, context: Context) -> None:
     if item_id is None or is_blank(text):
         await reply(update, render("bad_usage", usage="/reply 编号 回复内容", hint=""))
         return
-    with db(context) as session:
-        item = guidance.open_item(session, item_id)
+    item = await context.db(guidance.open_item, item_id)
     outcome = await _send_reply(context, item, text.strip(), user_id(update)) if item else None
     await reply(update, render("pending_done", item=item, item_id=item_id, outcome=outcome))
 
@@ -289,13 +284,12 @@ async def _send_reply(context: Context, item: PendingQuestion, text: str, admin:
     outcome = await deliver(
         context.bot, item.chat_id, render("staff_reply", item=item, answer=text)
     )
-    with db(context) as session:
-        if outcome in (Outcome.SENT, Outcome.UNCERTAIN):
-            guidance.reply_pending(session, item_id=item.id or 0, admin_id=admin, text=text)
-            audit(session, actor_id=admin, action="pending:reply", detail=str(item.id))
-        elif outcome is Outcome.BLOCKED:
-            mark_blocked(session, user_id=item.user_id)
-    item.status = "answered" if outcome in (Outcome.SENT, Outcome.UNCERTAIN) else item.status
+    answered = outcome in (Outcome.SENT, Outcome.UNCERTAIN)
+    blocked = outcome is Outcome.BLOCKED
+    await context.db(
+        steps.settle_reply, item, admin=admin, text=text, answered=answered, blocked=blocked
+    )
+    item.status = "answered" if answered else item.status
     return outcome
 
 
@@ -307,10 +301,7 @@ async def dismiss(update: Update, context: Context) -> None:
         await reply(update, render("bad_usage", usage="/dismiss 编号", hint=""))
         return
     admin = user_id(update)
-    with db(context) as session:
-        item = guidance.dismiss_pending(session, item_id=item_id, admin_id=admin)
-        if item is not None:
-            audit(session, actor_id=admin, action="pending:dismiss", detail=str(item_id))
+    item = await context.db(steps.dismiss_audited, item_id, admin)
     delivered = item is not None and await _tell_asker(context, item)
     await reply(
         update,

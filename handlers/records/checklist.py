@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot.kit import Context
 from bot.records import checklist as svc
+from bot.records import steps
 from bot.records.enterprises import roles_in
-from bot.records.models import ChecklistVersion
 from bot.render import chinese_number, render
-from handlers.common import args_text, db, parse_int, reply, user_id
+from handlers.common import args_text, parse_int, reply, user_id
 from handlers.records.common import current_enterprise, splits
 from knowledge.vocab import sources
 
@@ -36,12 +35,11 @@ def _cites(cites: str) -> str:
 
 async def checklist(update: Update, context: Context) -> None:
     """/checklist — the current version of the list, with the articles behind each item."""
-    with db(context) as session:
-        enterprise = await current_enterprise(update, context, session)
-        if enterprise is None or enterprise.id is None:
-            return
-        version = svc.current_version(session, enterprise.id)
-        can_edit = bool(roles_in(session, user_id(update), enterprise.id) & EDITORS)
+    enterprise = await current_enterprise(update, context)
+    if enterprise is None or enterprise.id is None:
+        return
+    version = await context.db(svc.current_version, enterprise.id)
+    can_edit = bool(await context.db(roles_in, user_id(update), enterprise.id) & EDITORS)
     assert version is not None
     items = svc.items_of(version)
     cites = {i.key: _cites(i.cites) for i in items if i.cites}
@@ -49,16 +47,6 @@ async def checklist(update: Update, context: Context) -> None:
         "rec_checklist", e=enterprise, v=version, items=items, cites=cites, can_edit=can_edit
     )
     await reply(update, text)
-
-
-def _apply(
-    session: Session, enterprise_id: int, action: str, index: int, text: str, uid: int
-) -> ChecklistVersion | None:
-    if action == "add":
-        return svc.add_item(session, enterprise_id, text, by=uid)
-    if action == "edit":
-        return svc.reword_item(session, enterprise_id, index, text, by=uid)
-    return svc.retire_item(session, enterprise_id, index, by=uid)
 
 
 async def _change(update: Update, context: Context, action: str) -> None:
@@ -80,19 +68,18 @@ async def _change(update: Update, context: Context, action: str) -> None:
         )
         return
     uid = user_id(update)
-    with db(context) as session:
-        enterprise = await current_enterprise(update, context, session)
-        if enterprise is None or enterprise.id is None:
-            return
-        if not roles_in(session, uid, enterprise.id) & EDITORS:
-            await reply(
-                update,
-                render("rec_not_allowed", roles="主要负责人、食品安全总监", action="调整清单"),
-            )
-            return
-        version = _apply(session, enterprise.id, action, index or 0, text, uid)
-        latest = svc.current_version(session, enterprise.id)
-        count = len(svc.items_of(latest)) if latest else 0
+    enterprise = await current_enterprise(update, context)
+    if enterprise is None or enterprise.id is None:
+        return
+    if not await context.db(roles_in, uid, enterprise.id) & EDITORS:
+        await reply(
+            update,
+            render("rec_not_allowed", roles="主要负责人、食品安全总监", action="调整清单"),
+        )
+        return
+    version, count = await context.db(
+        steps.change_checklist, enterprise.id, action, index or 0, text, uid
+    )
     if version is None:
         await reply(update, render("rec_checklist_bad_index", index=index, count=count))
         return

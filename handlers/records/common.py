@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlmodel import Session
 from telegram import Update
 
 from bot.kit import Context
@@ -27,11 +26,9 @@ def splits(text: str, n: int) -> list[str]:
     return text.split(maxsplit=n - 1) if text else []
 
 
-async def current_enterprise(
-    update: Update, context: Context, session: Session
-) -> Enterprise | None:
+async def current_enterprise(update: Update, context: Context) -> Enterprise | None:
     """The enterprise the person acts on; tells them how to join or choose when there is none."""
-    enterprise, mine = chosen_enterprise(session, user_id(update))
+    enterprise, mine = await context.db(chosen_enterprise, user_id(update))
     if enterprise is not None:
         return enterprise
     if not mine:

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlmodel import Session
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.kit import Context
 from bot.records import daily as svc
-from bot.records.checklist import current_version, items_of
-from bot.records.enterprises import people, roles_in
-from bot.records.models import ChecklistVersion, Enterprise, Problem
+from bot.records import steps
+from bot.records.checklist import items_of
+from bot.records.models import Enterprise
 from bot.render import label, render
-from handlers.common import answer_query, button, db, keyboard, reply, user_id
+from handlers.common import answer_query, button, keyboard, reply, user_id
 from handlers.records.common import current_enterprise, now, today
 
 __all__ = ["HANDLERS", "awaiting_text", "text_error"]
 
 _TEXT_ERRORS = {"empty": "rec_text_empty"}
+T = TypeVar("T")
 
 
 def _day_arg(raw: str) -> date | None:
@@ -81,18 +84,16 @@ async def _prompt(update: Update, draft: svc.Draft) -> None:
 async def today_command(update: Update, context: Context) -> None:
     """/today — the day's checklist with the zero-risk tap and the way to mark problems."""
     day = today(context)
-    with db(context) as session:
-        e = await current_enterprise(update, context, session)
-        if e is None or e.id is None:
-            return
-        record = svc.filed_record(session, e.id, day)
-        reason = svc.day_off_reason(session, e, day)
-        version = current_version(session, e.id)
+    e = await current_enterprise(update, context)
+    if e is None or e.id is None:
+        return
+    state = await context.db(steps.today_of, e, day)
+    version = state.version
     assert version is not None
-    if record is not None:
-        await reply(update, render("rec_today_filed", e=e, day=day, r=record))
-    elif reason is not None:
-        await reply(update, render("rec_today_off", e=e, day=day, reason=reason))
+    if state.record is not None:
+        await reply(update, render("rec_today_filed", e=e, day=day, r=state.record))
+    elif state.reason is not None:
+        await reply(update, render("rec_today_off", e=e, day=day, reason=state.reason))
     else:
         text = render("rec_today", e=e, day=day, v=version, items=items_of(version))
         await reply(update, text, _today_markup(e.id, day))
@@ -104,10 +105,8 @@ async def _filer_enterprise(update: Update, context: Context) -> tuple[Enterpris
     assert query is not None and query.data
     _, _, raw_id, raw_day = query.data.split(":")
     day = _day_arg(raw_day)
-    with db(context) as session:
-        e = session.get(Enterprise, int(raw_id))
-        allowed = e is not None and roles_in(session, user_id(update), int(raw_id)) & svc.FILERS
-    if e is None or not allowed:
+    e = await context.db(steps.filer_of, int(raw_id), user_id(update))
+    if e is None:
         await answer_query(
             update,
             render("rec_not_allowed", roles="食品安全员、食品安全总监", action="提交日管控记录"),
@@ -127,11 +126,9 @@ async def zero(update: Update, context: Context) -> None:
     if found is None:
         return
     e, day = found
-    with db(context) as session:
-        filed = svc.file_zero(
-            session, e, day, user_id(update), now=now(), tz=context.bot_data.settings.tz
-        )
-        version = session.get(ChecklistVersion, filed.record.version_id) if filed else None
+    filed, version = await context.db(
+        steps.zero_day, e, day, user_id(update), now=now(), tz=context.bot_data.settings.tz
+    )
     assert filed is not None
     await answer_query(update)
     if not filed.created:
@@ -146,9 +143,7 @@ async def mark(update: Update, context: Context) -> None:
     if found is None:
         return
     e, day = found
-    with db(context) as session:
-        draft = svc.start_marking(session, e, day, user_id(update))
-        record = svc.filed_record(session, e.id or 0, day)
+    draft, record = await context.db(steps.mark_day, e, day, user_id(update))
     await answer_query(update)
     if draft is None:
         assert record is not None
@@ -157,24 +152,28 @@ async def mark(update: Update, context: Context) -> None:
     await reply(update, render("rec_mark", items=draft.items), _mark_markup(draft))
 
 
-async def _draft(update: Update, context: Context, session: Any) -> svc.Draft | None:
+async def _on_draft(
+    update: Update, context: Context, step: Callable[[Session, svc.Draft], T]
+) -> tuple[svc.Draft, T] | None:
+    """One step on the draft a button names; a stale press is told so."""
     query = update.callback_query
     assert query is not None and query.data
-    draft = svc.draft_for(session, int(query.data.split(":")[2]), user_id(update))
-    if draft is None:
+    draft_id = int(query.data.split(":")[2])
+    done = await context.db(steps.on_draft, draft_id, user_id(update), step)
+    if done is None:
         await answer_query(update, render("stale_button"), alert=True)
-    return draft
+    return done
 
 
 async def toggle(update: Update, context: Context) -> None:
     """rec:tog:<draft>:<index> — mark or unmark one item; redraw the toggles in place."""
     query = update.callback_query
     assert query is not None and query.data
-    with db(context) as session:
-        draft = await _draft(update, context, session)
-        if draft is None:
-            return
-        changed = svc.toggle_item(session, draft, int(query.data.split(":")[3]))
+    index = int(query.data.split(":")[3])
+    done = await _on_draft(update, context, lambda s, d: svc.toggle_item(s, d, index))
+    if done is None:
+        return
+    draft, changed = done
     if not changed:
         await answer_query(update, render("stale_button"), alert=True)
         return
@@ -184,11 +183,10 @@ async def toggle(update: Update, context: Context) -> None:
 
 async def next_step(update: Update, context: Context) -> None:
     """rec:next:<draft> — from marking to describing the first marked item."""
-    with db(context) as session:
-        draft = await _draft(update, context, session)
-        if draft is None:
-            return
-        started = svc.begin_findings(session, draft)
+    done = await _on_draft(update, context, svc.begin_findings)
+    if done is None:
+        return
+    draft, started = done
     if not started:
         await answer_query(update, render("rec_nothing_marked"), alert=True)
         return
@@ -200,11 +198,11 @@ async def severity(update: Update, context: Context) -> None:
     """rec:sev:<draft>:<0|1> — 一般 or 严重; then the next item or the summary."""
     query = update.callback_query
     assert query is not None and query.data
-    with db(context) as session:
-        draft = await _draft(update, context, session)
-        if draft is None:
-            return
-        done = svc.set_severity(session, draft, query.data.endswith(":1"))
+    serious = query.data.endswith(":1")
+    found = await _on_draft(update, context, lambda s, d: svc.set_severity(s, d, serious))
+    if found is None:
+        return
+    draft, done = found
     if not done:
         await answer_query(update, render("stale_button"), alert=True)
         return
@@ -216,13 +214,14 @@ async def severity(update: Update, context: Context) -> None:
 async def file_day(update: Update, context: Context) -> None:
     """rec:file:<draft> — file the record with its problems and tell the 总监 at once."""
     tz = context.bot_data.settings.tz
-    with db(context) as session:
-        draft = await _draft(update, context, session)
-        if draft is None:
-            return
-        filed = svc.file_findings(session, draft, now=now(), tz=tz)
-        e = session.get(Enterprise, draft.row.enterprise_id)
-        alerts = [(p, svc.alert_recipients(session, p)) for p in filed.problems] if filed else []
+    at = now()
+    done = await _on_draft(
+        update, context, lambda s, d: steps.file_with_alerts(s, d, now=at, tz=tz)
+    )
+    if done is None:
+        return
+    draft, filing = done
+    filed, e, alerts = filing.filed, filing.enterprise, filing.alerts
     if filed is None or e is None:
         await answer_query(update, render("stale_button"), alert=True)
         return
@@ -247,11 +246,10 @@ async def file_day(update: Update, context: Context) -> None:
 
 async def problems(update: Update, context: Context) -> None:
     """/problems — the enterprise's open problems, oldest first, with a fix button each."""
-    with db(context) as session:
-        e = await current_enterprise(update, context, session)
-        if e is None or e.id is None:
-            return
-        open_ones = svc.open_problems(session, e.id)
+    e = await current_enterprise(update, context)
+    if e is None or e.id is None:
+        return
+    open_ones = await context.db(svc.open_problems, e.id)
     listed = [(p, svc.problem_age(p, now()).days) for p in open_ones]
     rows = [[button(f"{label('rec_fix')} #{p.id}", f"rec:fix:{p.id}")] for p in open_ones[:20]]
     await reply(update, render("rec_problems", e=e, problems=listed), keyboard(rows))
@@ -261,8 +259,7 @@ async def fix(update: Update, context: Context) -> None:
     """rec:fix:<problem> — the next text is the fix note."""
     query = update.callback_query
     assert query is not None and query.data
-    with db(context) as session:
-        problem = svc.start_fix(session, int(query.data.split(":")[2]), user_id(update))
+    problem = await context.db(svc.start_fix, int(query.data.split(":")[2]), user_id(update))
     if problem is None:
         await answer_query(update, render("stale_button"), alert=True)
         return
@@ -286,27 +283,15 @@ async def awaiting_text(update: Update, context: Context) -> bool:
     if update.message is None or update.message.text is None:
         return False
     uid, text = user_id(update), update.message.text
-    with db(context) as session:
-        awaiting = svc.awaiting_of(session, uid)
-        if awaiting is None or awaiting.kind not in ("fix", "daily"):
-            return False
-        if awaiting.kind == "fix":
-            problem = session.get(Problem, awaiting.target_id)
-            error = svc.fix_problem(session, problem, uid, text, now=now()) if problem else "stale"
-            e = session.get(Enterprise, problem.enterprise_id) if problem else None
-            others = (
-                []
-                if problem is None
-                else [
-                    p
-                    for p in people(session, problem.enterprise_id, "director", "officer")
-                    if p != uid
-                ]
-            )
-            draft = None
-        else:
-            draft = svc.draft_for(session, awaiting.target_id, uid)
-            error = svc.finding_text(session, draft, text) if draft else "stale"
+    answered = await context.db(steps.answer_text, uid, text, now=now())
+    if answered is None:
+        return False
+    error, draft, problem, e = (
+        answered.error,
+        answered.draft,
+        answered.problem,
+        answered.enterprise,
+    )
     if error:
         await text_error(update, error, text)
         return True
@@ -315,7 +300,7 @@ async def awaiting_text(update: Update, context: Context) -> bool:
         return True
     assert problem is not None and e is not None
     await reply(update, render("rec_fixed", p=problem))
-    for chat in others:
+    for chat in answered.others:
         await context.bot.send_message(chat, render("rec_fixed_notice", e=e, p=problem))
     return True
 
@@ -326,19 +311,12 @@ async def photo(update: Update, context: Context) -> None:
     assert message is not None and message.photo
     biggest = message.photo[-1]
     uid = user_id(update)
-    with db(context) as session:
-        awaiting = svc.awaiting_of(session, uid)
-        draft = (
-            svc.draft_for(session, awaiting.target_id, uid)
-            if awaiting and awaiting.kind == "daily"
-            else None
-        )
-        if draft is None:
-            await reply(update, render("non_text"))
-            return
-        error = svc.finding_photo(session, draft, biggest.file_id, biggest.file_size)
-        if not error and message.caption and draft.stage == "describe":
-            error = svc.finding_text(session, draft, message.caption)
+    draft, error = await context.db(
+        steps.attach_photo, uid, biggest.file_id, biggest.file_size, message.caption
+    )
+    if draft is None:
+        await reply(update, render("non_text"))
+        return
     if error == "too_large":
         size_mb = f"{(biggest.file_size or 0) / 1024 / 1024:.1f}"
         await reply(update, render("rec_photo_too_large", size_mb=size_mb))

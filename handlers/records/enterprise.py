@@ -9,13 +9,11 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.kit import Context
 from bot.records import enterprises as svc
-from bot.records.models import Enterprise
+from bot.records import steps
 from bot.render import label, render
-from bot.users import audit
 from handlers.common import (
     answer_query,
     button,
-    db,
     is_private,
     keyboard,
     reply,
@@ -51,8 +49,7 @@ async def enterprise_new(update: Update, context: Context) -> None:
     """/enterprise_new — register an enterprise step by step (the draft is a row)."""
     if not is_private(update):
         return
-    with db(context) as session:
-        svc.start_draft(session, user_id(update))
+    await context.db(svc.start_draft, user_id(update))
     await reply(update, render("rec_new_name"), _cancel_markup())
 
 
@@ -60,11 +57,10 @@ async def draft_text(update: Update, context: Context) -> bool:
     """Text interceptor: the next answer of a registration in progress."""
     if update.message is None or update.message.text is None:
         return False
-    with db(context) as session:
-        draft = svc.draft_of(session, user_id(update))
-        if draft is None or draft.step == "sector":
-            return False
-        result = svc.draft_input(session, draft, update.message.text)
+    taken = await context.db(steps.enterprise_answer, user_id(update), update.message.text)
+    if taken is None:
+        return False
+    draft, result = taken
     if result.error:
         await reply(update, render("rec_input_error", error=result.error, typed=result.typed))
         return True
@@ -78,8 +74,7 @@ async def choose_sector(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and query.data
     sector = query.data.split(":")[2]
-    with db(context) as session:
-        result = svc.finish_draft(session, user_id(update), sector)
+    result = await context.db(svc.finish_draft, user_id(update), sector)
     if result.enterprise is None:
         await answer_query(update, result.error or render("stale_button"), alert=True)
         return
@@ -92,8 +87,7 @@ async def choose_sector(update: Update, context: Context) -> None:
 
 async def cancel(update: Update, context: Context) -> None:
     """rec:cancel — drop the registration in progress."""
-    with db(context) as session:
-        svc.cancel_draft(session, user_id(update))
+    await context.db(svc.cancel_draft, user_id(update))
     await answer_query(update)
     if update.callback_query is not None:
         await update.callback_query.edit_message_reply_markup(None)
@@ -102,8 +96,7 @@ async def cancel(update: Update, context: Context) -> None:
 
 async def enterprises(update: Update, context: Context) -> None:
     """/enterprises — the enterprises the person serves, with a button to switch."""
-    with db(context) as session:
-        current, mine = svc.chosen_enterprise(session, user_id(update))
+    current, mine = await context.db(svc.chosen_enterprise, user_id(update))
     if not mine:
         await reply(update, render("rec_none"))
         return
@@ -117,8 +110,7 @@ async def use(update: Update, context: Context) -> None:
     """rec:use:<id> — act on this enterprise from now on (only one the person serves)."""
     query = update.callback_query
     assert query is not None and query.data
-    with db(context) as session:
-        chosen = svc.choose(session, user_id(update), int(query.data.split(":")[2]))
+    chosen = await context.db(svc.choose, user_id(update), int(query.data.split(":")[2]))
     if chosen is None:
         await answer_query(update, render("stale_button"), alert=True)
         return
@@ -133,17 +125,15 @@ async def invite(update: Update, context: Context) -> None:
     _, _, raw_id, role = query.data.split(":")
     uid = user_id(update)
     allowed = {"director": {"principal"}, "officer": {"principal", "director"}}.get(role, set())
-    with db(context) as session:
-        enterprise = session.get(Enterprise, int(raw_id))
-        mine = svc.roles_in(session, uid, int(raw_id)) if enterprise else set()
-        if enterprise is None or not mine & allowed:
-            names = role_names(allowed) or "主要负责人"
-            action = "发邀请"
-            await answer_query(
-                update, render("rec_not_allowed", roles=names, action=action), alert=True
-            )
-            return
-        link = svc.create_invite(session, int(raw_id), role, by=uid)
+    invited = await context.db(steps.invite_as, int(raw_id), role, uid, allowed)
+    if invited is None:
+        names = role_names(allowed) or "主要负责人"
+        action = "发邀请"
+        await answer_query(
+            update, render("rec_not_allowed", roles=names, action=action), alert=True
+        )
+        return
+    enterprise, link = invited
     await answer_query(update)
     url = f"https://t.me/{context.bot.username}?start=join_{link.token}"
     text = render(
@@ -154,8 +144,7 @@ async def invite(update: Update, context: Context) -> None:
 
 async def join(update: Update, context: Context, token: str) -> None:
     """start=join_<token> — spend a join link; a used or expired one is refused."""
-    with db(context) as session:
-        result = svc.use_invite(session, token, user_id(update))
+    result = await context.db(svc.use_invite, token, user_id(update))
     invite = result.invite
     if result.status != "joined" or invite is None or result.enterprise is None:
         expires = invite.expires_at if invite else None
@@ -186,12 +175,10 @@ async def import_file(update: Update, context: Context) -> None:
     message = update.effective_message
     assert message is not None and message.document is not None
     data = bytes(await (await message.document.get_file()).download_as_bytearray())
-    from bot.records.importer import import_workbook, result_workbook
+    from bot.records.importer import result_workbook
 
     uid = user_id(update)
-    with db(context) as session:
-        report = import_workbook(session, data, by=uid)
-        audit(session, actor_id=uid, action="records:import", detail=f"{report.created} 家")
+    report = await context.db(steps.import_audited, data, by=uid)
     if report.error:
         await reply(update, render("rec_import_failed", error=report.error))
         return

@@ -10,13 +10,13 @@ from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot.kit import Context
+from bot.records import steps
 from bot.records.corrections import correct
 from bot.records.coverage import coverage as coverage_of
 from bot.records.enterprises import roles_in
-from bot.records.models import Enterprise
 from bot.records.reports import month_start, parse_month, week_start
 from bot.render import render
-from handlers.common import args_text, db, parse_int, reply, require_inspector, user_id
+from handlers.common import args_text, parse_int, reply, require_inspector, user_id
 from handlers.records.common import current_enterprise, now, today
 from handlers.records.daily import text_error
 from knowledge.checklists import SECTORS
@@ -41,19 +41,22 @@ async def records(update: Update, context: Context) -> None:
     from bot.records.exports import excel, load_month, word_documents
 
     uid = user_id(update)
-    with db(context) as session:
-        if len(words) == 2:
-            wanted = parse_int(words[1])
-            e = session.get(Enterprise, wanted) if wanted else None
-            staff = context.bot_data.roles.is_inspector(session, uid)
-            if e is None or e.id is None or not (staff or roles_in(session, uid, e.id)):
-                await reply(update, render("rec_unknown_enterprise", id=words[1]))
-                return
-        else:
-            e = await current_enterprise(update, context, session)
-            if e is None:
-                return
-        data = load_month(session, e, month)
+    if len(words) == 2:
+        wanted = parse_int(words[1])
+        staff = await context.is_inspector(uid)
+        e = (
+            await context.db(steps.visible_enterprise, wanted, uid, staff=staff)
+            if wanted
+            else None
+        )
+        if e is None:
+            await reply(update, render("rec_unknown_enterprise", id=words[1]))
+            return
+    else:
+        e = await current_enterprise(update, context)
+        if e is None:
+            return
+    data = await context.db(load_month, e, month)
     tz = context.bot_data.settings.tz
     files = [*word_documents(data, tz, exported=now()).items(), excel(data, tz)]
     text = render(
@@ -92,23 +95,15 @@ async def correct_command(update: Update, context: Context) -> None:
         "monthly": f"{when:%Y-%m}的调度会议纪要",
     }[kind]
     uid = user_id(update)
-    with db(context) as session:
-        e = await current_enterprise(update, context, session)
-        if e is None or e.id is None:
-            return
-        if not roles_in(session, uid, e.id):
-            await reply(update, render("rec_unknown_enterprise", id=e.id))
-            return
-        row, error = correct(
-            session,
-            kind,
-            e.id,
-            when,
-            by=uid,
-            reason=found.group(3),
-            note=found.group(4),
-            now=now(),
-        )
+    e = await current_enterprise(update, context)
+    if e is None or e.id is None:
+        return
+    if not await context.db(roles_in, uid, e.id):
+        await reply(update, render("rec_unknown_enterprise", id=e.id))
+        return
+    row, error = await context.db(
+        correct, kind, e.id, when, by=uid, reason=found.group(3), note=found.group(4), now=now()
+    )
     if error == "missing":
         await reply(update, render("rec_correct_missing", what=what))
     elif error or row is None:
@@ -125,8 +120,9 @@ async def coverage(update: Update, context: Context) -> None:
     if month is None:
         await reply(update, render("bad_usage", usage="/coverage [2027-03]", hint=""))
         return
-    with db(context) as session:
-        groups, total = coverage_of(session, month, now=now(), tz=context.bot_data.settings.tz)
+    groups, total = await context.db(
+        coverage_of, month, now=now(), tz=context.bot_data.settings.tz
+    )
     text = render(
         "rec_coverage", month=month, today=today(context), groups=[*groups, total], sectors=SECTORS
     )

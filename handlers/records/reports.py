@@ -9,11 +9,10 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.kit import Context
 from bot.records import reports as svc
-from bot.records.daily import awaiting_of
+from bot.records import steps
 from bot.records.enterprises import roles_in
-from bot.records.models import Enterprise
 from bot.render import label, render
-from handlers.common import answer_query, button, db, keyboard, reply, user_id
+from handlers.common import answer_query, button, keyboard, reply, user_id
 from handlers.records.common import current_enterprise, now, role_names, today
 from handlers.records.daily import text_error
 
@@ -33,16 +32,15 @@ async def _ask(update: Update, draft: svc.Draft) -> None:
 
 async def _start(update: Update, context: Context, kind: str) -> None:
     uid = user_id(update)
-    with db(context) as session:
-        e = await current_enterprise(update, context, session)
-        if e is None or e.id is None:
-            return
-        if not roles_in(session, uid, e.id) & svc.AUTHORS[kind]:
-            who = role_names(svc.AUTHORS[kind])
-            action = "填写周排查报告" if kind == "weekly" else "记录月调度会议"
-            await reply(update, render("rec_not_allowed", roles=who, action=action))
-            return
-        found = svc.start_report(session, e, kind, uid, today=today(context))
+    e = await current_enterprise(update, context)
+    if e is None or e.id is None:
+        return
+    if not await context.db(roles_in, uid, e.id) & svc.AUTHORS[kind]:
+        who = role_names(svc.AUTHORS[kind])
+        action = "填写周排查报告" if kind == "weekly" else "记录月调度会议"
+        await reply(update, render("rec_not_allowed", roles=who, action=action))
+        return
+    found = await context.db(svc.start_report, e, kind, uid, today=today(context))
     if not isinstance(found, svc.Draft):
         await reply(update, render("rec_report_exists", kind=kind, r=found))
         return
@@ -65,12 +63,10 @@ async def report_text(update: Update, context: Context) -> bool:
     if update.message is None or update.message.text is None:
         return False
     uid, text = user_id(update), update.message.text
-    with db(context) as session:
-        awaiting = awaiting_of(session, uid)
-        if awaiting is None or awaiting.kind != "report":
-            return False
-        draft = svc.draft_for(session, awaiting.target_id, uid)
-        error = svc.report_text(session, draft, text) if draft else "stale"
+    taken = await context.db(steps.report_answer, uid, text)
+    if taken is None:
+        return False
+    draft, error = taken
     if error or draft is None:
         await text_error(update, error, text, svc.MAX_TEXT * 2)
         return True
@@ -82,10 +78,9 @@ async def confirm(update: Update, context: Context) -> None:
     """rec:rep:<draft> — file the report once; a second press says it is filed."""
     query = update.callback_query
     assert query is not None and query.data
-    with db(context) as session:
-        draft = svc.draft_for(session, int(query.data.split(":")[2]), user_id(update))
-        report, created = svc.confirm(session, draft, now=now()) if draft else (None, False)
-        e = session.get(Enterprise, report.enterprise_id) if report else None
+    draft, report, created, e = await context.db(
+        steps.confirm_report, int(query.data.split(":")[2]), user_id(update), now=now()
+    )
     if report is None or e is None or draft is None:
         await answer_query(update, render("stale_button"), alert=True)
         return

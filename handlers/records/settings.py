@@ -11,7 +11,7 @@ from bot.kit import Context
 from bot.records import settings as svc
 from bot.records.enterprises import roles_in
 from bot.render import render
-from handlers.common import db, reply, user_id
+from handlers.common import reply, user_id
 from handlers.records.common import current_enterprise, today
 
 __all__ = ["HANDLERS"]
@@ -26,11 +26,10 @@ _ACTIONS = {
 
 async def show(update: Update, context: Context) -> None:
     """/records_settings — when the enterprise checks and when it rests."""
-    with db(context) as session:
-        e = await current_enterprise(update, context, session)
-        if e is None or e.id is None:
-            return
-        days = [d.isoformat() for d in svc.days_off(session, e.id, today(context))]
+    e = await current_enterprise(update, context)
+    if e is None or e.id is None:
+        return
+    days = [d.isoformat() for d in await context.db(svc.days_off, e.id, today(context))]
     await reply(update, render("rec_settings", e=e, rest=svc.rest_day_names(e), days=days))
 
 
@@ -39,19 +38,18 @@ async def change(update: Update, context: Context) -> None:
     assert update.message is not None and update.message.text
     command = update.message.text.split()[0].lstrip("/").split("@")[0]
     uid = user_id(update)
-    with db(context) as session:
-        e = await current_enterprise(update, context, session)
-        if e is None or e.id is None:
-            return
-        if not roles_in(session, uid, e.id) & MANAGERS:
-            text = render("rec_not_allowed", roles="主要负责人、食品安全总监", action="修改设置")
-            await reply(update, text)
-            return
-        words = list(context.args or [])
-        if command == "day_off":
-            error = svc.add_days_off(session, e, words, by=uid)
-        else:
-            error = _ACTIONS[command](session, e, words)
+    e = await current_enterprise(update, context)
+    if e is None or e.id is None:
+        return
+    if not await context.db(roles_in, uid, e.id) & MANAGERS:
+        text = render("rec_not_allowed", roles="主要负责人、食品安全总监", action="修改设置")
+        await reply(update, text)
+        return
+    words = list(context.args or [])
+    if command == "day_off":
+        error = await context.db(svc.add_days_off, e, words, by=uid)
+    else:
+        error = await context.db(_ACTIONS[command], e, words)
     if error:
         await reply(update, render("bad_usage", usage=f"/{command}", hint=error))
         return

@@ -9,10 +9,10 @@ from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot.kit import Context
-from bot.records.assignments import assign, digest, digest_week
+from bot.records import steps
+from bot.records.assignments import digest, digest_week
 from bot.render import render
-from bot.users import audit
-from handlers.common import args_text, db, parse_int, reply, require_inspector, user_id
+from handlers.common import args_text, parse_int, reply, require_inspector, user_id
 from handlers.records.common import now
 
 __all__ = ["HANDLERS"]
@@ -25,23 +25,13 @@ async def assign_command(update: Update, context: Context) -> None:
     uid = user_id(update)
     enterprise_id = parse_int(words[0]) if words else None
     inspector = parse_int(words[1]) if len(words) == 2 else uid if len(words) == 1 else None
-    with db(context) as session:
-        allowed = inspector == uid or context.bot_data.roles.is_admin(uid)
-        valid = inspector is not None and context.bot_data.roles.is_inspector(session, inspector)
-        if enterprise_id is None or inspector is None or not allowed or not valid:
-            hint = "监管人员ID 须是监管人员；只有管理员可以分配给别人"
-            await reply(
-                update, render("bad_usage", usage="/assign 企业编号 [监管人员ID]", hint=hint)
-            )
-            return
-        e = assign(session, enterprise_id, inspector, by=uid)
-        if e is not None:
-            audit(
-                session,
-                actor_id=uid,
-                action="records:assign",
-                detail=f"{enterprise_id} {inspector}",
-            )
+    allowed = inspector == uid or context.bot_data.roles.is_admin(uid)
+    valid = inspector is not None and await context.is_inspector(inspector)
+    if enterprise_id is None or inspector is None or not allowed or not valid:
+        hint = "监管人员ID 须是监管人员；只有管理员可以分配给别人"
+        await reply(update, render("bad_usage", usage="/assign 企业编号 [监管人员ID]", hint=hint))
+        return
+    e = await context.db(steps.assign_audited, enterprise_id, inspector, by=uid)
     if e is None:
         await reply(update, render("rec_unknown_enterprise", id=enterprise_id))
         return
@@ -52,8 +42,7 @@ async def assign_command(update: Update, context: Context) -> None:
 async def digest_command(update: Update, context: Context) -> None:
     """/digest — the inspector's enterprises over the last week, the ones to visit first."""
     tz = context.bot_data.settings.tz
-    with db(context) as session:
-        rows = digest(session, user_id(update), now=now(), tz=tz)
+    rows = await context.db(digest, user_id(update), now=now(), tz=tz)
     monday = digest_week(now(), tz)
     await reply(
         update, render("rec_digest", rows=rows, monday=monday, sunday=monday + timedelta(days=6))

@@ -10,7 +10,7 @@ from telegram.error import TelegramError
 from bot.kit import App, BotData, Context
 from bot.render import render
 from bot.staff.roles import grant_role, list_role_holders, revoke_role
-from handlers.common import args_text, db, parse_int, reply, require_admin, user_id
+from handlers.common import args_text, parse_int, reply, require_admin, user_id
 
 __all__ = [
     "command_menu",
@@ -103,12 +103,11 @@ async def _change_role(update: Update, context: Context, *, grant: bool) -> None
     configured = target in settings.inspector_user_ids or target in settings.admin_user_ids
     if grant and configured:
         outcome = "already"
+    elif grant:
+        outcome = await context.db(grant_role, actor_id=actor, user_id=target)
     else:
-        with db(context) as session:
-            if grant:
-                outcome = grant_role(session, actor_id=actor, user_id=target)
-            else:
-                outcome = "revoked" if revoke_role(session, actor_id=actor, user_id=target) else ""
+        revoked = await context.db(revoke_role, actor_id=actor, user_id=target)
+        outcome = "revoked" if revoked else ""
     ok = outcome in ("granted", "revoked")
     await reply(
         update,

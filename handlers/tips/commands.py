@@ -15,7 +15,7 @@ from bot.render import label, render
 from bot.tips.subscriptions import (
     TOPICS,
     active_subscribers,
-    toggle_topic,
+    toggle_and_list,
     topics_of,
     unsubscribe_all,
 )
@@ -24,7 +24,6 @@ from handlers.common import (
     answer_query,
     args_text,
     button,
-    db,
     keyboard,
     reply,
     require_admin,
@@ -53,9 +52,8 @@ def _today(context: Context) -> date:
 async def tips(update: Update, context: Context) -> None:
     """/tips — the tip of the occasion under way or coming next."""
     uid = user_id(update)
-    with db(context) as session:
-        occasion = current_occasion(session, _today(context))
-        subscribed = "tips" in topics_of(session, uid)
+    occasion = await context.db(current_occasion, _today(context))
+    subscribed = "tips" in await context.db(topics_of, uid)
     text = render_tip(context.application, occasion) if occasion else None
     if text is None:
         await reply(update, render("tips_none"))
@@ -83,9 +81,7 @@ async def toggle(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and query.data
     uid = user_id(update)
-    with db(context) as session:
-        state = toggle_topic(session, user_id=uid, topic=query.data.split(":")[2])
-        active = topics_of(session, uid)
+    state, active = await context.db(toggle_and_list, user_id=uid, topic=query.data.split(":")[2])
     if state is None:
         await answer_query(update, render("stale_button"), alert=True)
         return
@@ -106,8 +102,7 @@ async def unsubscribe(update: Update, context: Context) -> None:
 
 async def _occasion_or_help(update: Update, context: Context) -> Any:
     wanted = args_text(context)
-    with db(context) as session:
-        occasion = find_occasion(session, wanted, _today(context)) if wanted else None
+    occasion = await context.db(find_occasion, wanted, _today(context)) if wanted else None
     if occasion is None:
         await reply(
             update, render("tips_unknown", wanted=wanted or "（空）", names=list(NAMES.values()))
@@ -124,9 +119,8 @@ async def _preview(update: Update, context: Context, *, confirm: bool) -> None:
         await reply(update, render("tips_none"))
         return
     settings = context.bot_data.settings
-    with db(context) as session:
-        subscribers = len(active_subscribers(session, "tips"))
-        sent = bc.find_broadcast(session, tip_key(occasion.key, occasion.day.year))
+    subscribers = len(await context.db(active_subscribers, "tips"))
+    sent = await context.db(bc.find_broadcast, tip_key(occasion.key, occasion.day.year))
     at = push_time(
         occasion.day,
         days_before=settings.tip_days_before,
@@ -169,18 +163,17 @@ async def tips_send_confirmed(update: Update, context: Context) -> None:
     assert query is not None and query.data
     _, _, key, day, *_ = query.data.split(":")
     admin = user_id(update)
-    with db(context) as session:
-        occasion = find_occasion(session, key, date.fromisoformat(day))
-        text = render_tip(context.application, occasion) if occasion else None
-        broadcast = None
-        if occasion is not None and text is not None and occasion.day.isoformat() == day:
-            broadcast = send_tip_now(
-                session,
-                occasion=occasion,
-                text=text,
-                admin_id=admin,
-                respect_quiet_hours=not sent_at_night(query.data),
-            )
+    occasion = await context.db(find_occasion, key, date.fromisoformat(day))
+    text = render_tip(context.application, occasion) if occasion else None
+    broadcast = None
+    if occasion is not None and text is not None and occasion.day.isoformat() == day:
+        broadcast = await context.db(
+            send_tip_now,
+            occasion=occasion,
+            text=text,
+            admin_id=admin,
+            respect_quiet_hours=not sent_at_night(query.data),
+        )
     if broadcast is None:
         await answer_query(update, render("stale_button"), alert=True)
         return
@@ -222,9 +215,10 @@ async def occasion_set(update: Update, context: Context) -> None:
         await reply(update, render("bad_usage", usage=usage, hint=hint))
         return
     key, day, name, text = parsed
-    with db(context) as session:
-        row = set_custom_occasion(session, key=key, day=day, name=name, text=text)
-        audit(session, actor_id=user_id(update), action="occasion:set", detail=f"{row.key} {day}")
+    row = await context.db(set_custom_occasion, key=key, day=day, name=name, text=text)
+    await context.db(
+        audit, actor_id=user_id(update), action="occasion:set", detail=f"{row.key} {day}"
+    )
     await schedule_pushes(context.application)
     settings = context.bot_data.settings
     at = push_time(
