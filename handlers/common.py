@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from functools import wraps
 from typing import Any
 
-from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
 from bot.broadcasts.quiet import QuietNow, quiet_now
-from bot.db import session_scope
 from bot.kit import Context, answer_query, reply
 from bot.render import label, render
 
@@ -20,7 +17,6 @@ __all__ = [
     "HandlerFn",
     "answer_query",
     "button",
-    "db",
     "keyboard",
     "reply",
     "require_admin",
@@ -31,13 +27,6 @@ __all__ = [
 ]
 
 HandlerFn = Callable[[Update, Context], Coroutine[Any, Any, None]]
-
-
-@contextmanager
-def db(context: Context) -> Iterator[Session]:
-    """A session for this update's unit of work."""
-    with session_scope(context.bot_data.engine) as session:
-        yield session
 
 
 def user_id(update: Update) -> int:

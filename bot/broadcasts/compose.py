@@ -10,7 +10,13 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from bot.broadcasts.schedule import audit_note
-from bot.broadcasts.services import ALL_USERS, MAX_TEXT, audience_size
+from bot.broadcasts.services import (
+    ALL_USERS,
+    MAX_TEXT,
+    audience_size,
+    cancel_broadcast,
+    requeue_uncertain,
+)
 from bot.models import Broadcast
 from bot.render import is_blank
 from bot.tips.subscriptions import TOPICS
@@ -19,10 +25,13 @@ from bot.users import audit
 __all__ = [
     "audience",
     "awaiting_text",
+    "cancel",
     "choose_topic",
     "queue_draft",
+    "resend_uncertain",
     "set_text",
     "start_draft",
+    "take_text",
 ]
 
 DRAFT = "draft"
@@ -116,3 +125,30 @@ def queue_draft(
 def audience(session: Session, draft: Broadcast) -> int | None:
     """How many people the chosen topic reaches (None: not chosen yet)."""
     return audience_size(session, draft.topic) if draft.topic else None
+
+
+def take_text(session: Session, admin_id: int, text: str) -> tuple[Broadcast | None, str | None]:
+    """The admin's waiting draft takes the text: (the draft or None, why it was not kept)."""
+    draft = awaiting_text(session, admin_id)
+    return draft, (set_text(session, draft, text) if draft is not None else None)
+
+
+def cancel(session: Session, *, broadcast_id: int, admin_id: int) -> Broadcast | None:
+    """/broadcast_cancel: stop a queued or running broadcast (or drop a draft), audited."""
+    cancelled = cancel_broadcast(session, broadcast_id)
+    if cancelled is not None:
+        audit(session, actor_id=admin_id, action="broadcast:cancel", detail=f"#{broadcast_id}")
+    return cancelled
+
+
+def resend_uncertain(session: Session, *, broadcast_id: int, admin_id: int) -> int:
+    """Staff chose to send the uncertain deliveries again; how many, audited."""
+    count = requeue_uncertain(session, broadcast_id)
+    if count:
+        audit(
+            session,
+            actor_id=admin_id,
+            action="broadcast:resend",
+            detail=f"#{broadcast_id} {count}",
+        )
+    return count

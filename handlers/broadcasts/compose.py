@@ -14,12 +14,10 @@ from bot.kit import Context
 from bot.models import Broadcast
 from bot.render import label, render
 from bot.tips.subscriptions import TOPICS
-from bot.users import audit
 from handlers.common import (
     answer_query,
     args_text,
     button,
-    db,
     keyboard,
     parse_int,
     reply,
@@ -51,8 +49,7 @@ _STATUSES = {
 @require_admin
 async def broadcast_new(update: Update, context: Context) -> None:
     """/broadcast — start composing; the next text becomes the message (kept as a draft row)."""
-    with db(context) as session:
-        draft = composer.start_draft(session, admin_id=user_id(update))
+    draft = await context.db(composer.start_draft, admin_id=user_id(update))
     await reply(update, render("broadcast_compose", id=draft.id))
 
 
@@ -62,9 +59,7 @@ async def broadcast_text(update: Update, context: Context) -> bool:
     if not context.bot_data.roles.is_admin(uid) or update.message is None:
         return False
     text = update.message.text_html or ""
-    with db(context) as session:
-        draft = composer.awaiting_text(session, uid)
-        problem = composer.set_text(session, draft, text) if draft is not None else None
+    draft, problem = await context.db(composer.take_text, uid, text)
     if draft is None:
         return False
     if problem is not None:
@@ -75,8 +70,7 @@ async def broadcast_text(update: Update, context: Context) -> bool:
 
 
 async def _show_draft(update: Update, context: Context, draft: Broadcast) -> None:
-    with db(context) as session:
-        count = composer.audience(session, draft)
+    count = await context.db(composer.audience, draft)
     topics = [*TOPICS, bc.ALL_USERS]
     rows = [
         [button(label("choose_topic", name=label(f"topic_{t}")), f"bc:topic:{draft.id}:{t}")]
@@ -100,10 +94,12 @@ async def broadcast_topic(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and query.data
     _, _, raw_id, topic = query.data.split(":")
-    with db(context) as session:
-        draft = composer.choose_topic(
-            session, draft_id=parse_int(raw_id) or 0, admin_id=user_id(update), topic=topic
-        )
+    draft = await context.db(
+        composer.choose_topic,
+        draft_id=parse_int(raw_id) or 0,
+        admin_id=user_id(update),
+        topic=topic,
+    )
     if draft is None:
         await answer_query(update, render("stale_button"), alert=True)
         return
@@ -116,13 +112,12 @@ async def broadcast_go(update: Update, context: Context) -> None:
     """bc:go:<id>[:night] — confirmed: queue and launch (at night only when chosen)."""
     query = update.callback_query
     assert query is not None and query.data
-    with db(context) as session:
-        draft = composer.queue_draft(
-            session,
-            draft_id=parse_int(query.data.split(":")[2]) or 0,
-            admin_id=user_id(update),
-            night=sent_at_night(query.data),
-        )
+    draft = await context.db(
+        composer.queue_draft,
+        draft_id=parse_int(query.data.split(":")[2]) or 0,
+        admin_id=user_id(update),
+        night=sent_at_night(query.data),
+    )
     if draft is None:
         await answer_query(update, render("stale_button"), alert=True)
         return
@@ -136,8 +131,7 @@ async def broadcast_go(update: Update, context: Context) -> None:
 @require_admin
 async def broadcast_list(update: Update, context: Context) -> None:
     """/broadcasts — recent broadcasts with their figures."""
-    with db(context) as session:
-        rows = bc.recent_broadcasts(session)
+    rows = await context.db(bc.recent_broadcasts)
     await reply(update, render("broadcast_list", rows=rows, kinds=_KINDS, statuses=_STATUSES))
 
 
@@ -145,12 +139,10 @@ async def broadcast_list(update: Update, context: Context) -> None:
 async def broadcast_cancel(update: Update, context: Context) -> None:
     """/broadcast_cancel <id> — stop a queued or running broadcast (or drop a draft)."""
     number = parse_int(args_text(context))
-    with db(context) as session:
-        cancelled = bc.cancel_broadcast(session, number) if number else None
-        if cancelled is not None:
-            audit(
-                session, actor_id=user_id(update), action="broadcast:cancel", detail=f"#{number}"
-            )
+    admin = user_id(update)
+    cancelled = (
+        await context.db(composer.cancel, broadcast_id=number, admin_id=admin) if number else None
+    )
     await reply(update, render("broadcast_cancelled", b=cancelled, id=number or "?"))
 
 
@@ -160,15 +152,9 @@ async def broadcast_resend(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and query.data
     broadcast_id = parse_int(query.data.split(":")[2]) or 0
-    with db(context) as session:
-        count = bc.requeue_uncertain(session, broadcast_id)
-        if count:
-            audit(
-                session,
-                actor_id=user_id(update),
-                action="broadcast:resend",
-                detail=f"#{broadcast_id} {count}",
-            )
+    count = await context.db(
+        composer.resend_uncertain, broadcast_id=broadcast_id, admin_id=user_id(update)
+    )
     await answer_query(
         update, render("broadcast_resent", count=count, id=broadcast_id), alert=True
     )
