@@ -218,12 +218,19 @@ async def draft_cancel(update: Update, context: Context) -> None:
 # --- records, export, paper ---------------------------------------------------------------------
 
 
+def _month(context: Context) -> str:
+    """This month in local time, for the examples a filter prompt shows (never a past year)."""
+    return f"{context.now().astimezone(context.bot_data.settings.tz):%Y-%m}"
+
+
 async def _report(update: Update, context: Context, action: str) -> Report | str:
     """Records and statistics for the command's filters (inspectors: their own exams), logged;
     or the usage text when a filter word is not understood."""
     flt, unknown = parse_filter(args_text(context))
     if unknown:
-        return render("exam_filter_usage", unknown=unknown, command=f"exam_{action}")
+        return render(
+            "exam_filter_usage", unknown=unknown, command=f"exam_{action}", month=_month(context)
+        )
     uid = user_id(update)
     if not context.bot_data.roles.is_admin(uid):
         flt = dataclasses.replace(flt, inspector_id=uid)
@@ -246,7 +253,13 @@ async def exam_results(update: Update, context: Context) -> None:
         await reply(update, report)
         return
     pending = await context.db(open_exams, report.filter.inspector_id, context.now())
-    text = render("exam_results", report=report, pending=pending, sector_names=SECTORS)
+    text = render(
+        "exam_results",
+        report=report,
+        pending=pending,
+        sector_names=SECTORS,
+        month=_month(context),
+    )
     await reply(update, text)
     from bot.exams.exports import pass_rate_chart
 

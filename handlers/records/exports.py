@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from telegram import Update
@@ -24,10 +24,16 @@ from knowledge.checklists import SECTORS
 __all__ = ["HANDLERS"]
 
 _CORRECT = re.compile(r"^(周|月)?\s*(\d{4}-\d{2}-\d{2}|\d{4}-\d{2})\s+(.+?)\s*[|｜]\s*(.+)$", re.S)
-_CORRECT_USAGE = (
-    "/correct 2027-03-02 原因｜更正内容"
-    "（周报告：/correct 周 2027-03-01 …；月纪要：/correct 月 2027-03 …）"
-)
+
+
+def _correct_usage(context: Context) -> str:
+    """The /correct usage with examples from this week and month (never a past year)."""
+    day = today(context)
+    monday = day - timedelta(days=day.weekday())
+    return (
+        f"/correct {day.isoformat()} 原因｜更正内容"
+        f"（周报告：/correct 周 {monday.isoformat()} …；月纪要：/correct 月 {day:%Y-%m} …）"
+    )
 
 
 async def records(update: Update, context: Context) -> None:
@@ -35,7 +41,10 @@ async def records(update: Update, context: Context) -> None:
     words = args_text(context).split()
     month = parse_month(words[0]) if words else None
     if month is None or len(words) > 2:
-        await reply(update, render("bad_usage", usage="/records 2027-03 [企业编号]", hint=""))
+        await reply(
+            update,
+            render("bad_usage", usage=f"/records {today(context):%Y-%m} [企业编号]", hint=""),
+        )
         return
     # python-docx and openpyxl load with the first export, not with every worker's start.
     from bot.records.exports import excel, load_month, word_documents
@@ -77,14 +86,14 @@ async def correct_command(update: Update, context: Context) -> None:
     """/correct [周|月] 日期 原因｜更正内容 — append a correction; the original stays."""
     found = _CORRECT.match(args_text(context))
     if found is None:
-        await reply(update, render("bad_usage", usage=_CORRECT_USAGE, hint=""))
+        await reply(update, render("bad_usage", usage=_correct_usage(context), hint=""))
         return
     kind = {"周": "weekly", "月": "monthly"}.get(found.group(1) or "", "daily")
     raw = found.group(2) + ("-01" if len(found.group(2)) == 7 else "")
     try:
         when = date.fromisoformat(raw)
     except ValueError:
-        await reply(update, render("bad_usage", usage=_CORRECT_USAGE, hint=""))
+        await reply(update, render("bad_usage", usage=_correct_usage(context), hint=""))
         return
     when = (
         week_start(when) if kind == "weekly" else month_start(when) if kind == "monthly" else when
@@ -118,7 +127,9 @@ async def coverage(update: Update, context: Context) -> None:
     words = args_text(context)
     month = parse_month(words) if words else month_start(today(context))
     if month is None:
-        await reply(update, render("bad_usage", usage="/coverage [2027-03]", hint=""))
+        await reply(
+            update, render("bad_usage", usage=f"/coverage [{today(context):%Y-%m}]", hint="")
+        )
         return
     groups, total = await context.db(
         coverage_of, month, now=now(), tz=context.bot_data.settings.tz

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from telegram import Update
@@ -30,7 +31,11 @@ async def show(update: Update, context: Context) -> None:
     if e is None or e.id is None:
         return
     days = [d.isoformat() for d in await context.db(svc.days_off, e.id, today(context))]
-    await reply(update, render("rec_settings", e=e, rest=svc.rest_day_names(e), days=days))
+    example = (today(context) + timedelta(days=1)).isoformat()  # a day off ahead, not a past one
+    await reply(
+        update,
+        render("rec_settings", e=e, rest=svc.rest_day_names(e), days=days, example=example),
+    )
 
 
 async def change(update: Update, context: Context) -> None:

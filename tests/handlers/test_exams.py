@@ -304,8 +304,11 @@ async def test_results_are_scoped_and_filtered(clock: FakeClock, driver: Driver)
     replies = await driver.send(INSPECTOR, "/exam_results 合格")
     assert replies[0].text.startswith("抽考记录与统计（合格）")
     assert "参考 0 人次" in replies[0].text
+    month = f"{clock.now.astimezone(SHANGHAI):%Y-%m}"
+    assert f"筛选：/exam_results {month} 餐饮服务" in replies[0].text  # an example from today
     replies = await driver.send(INSPECTOR, "/exam_results 2025-13")
     assert "无法识别：2025-13" in replies[0].text
+    assert f"日期写 {month}、{month}-01 或 {month}-01~{month}-10" in replies[0].text
     # Another inspector sees none of it; an admin sees everything.
     await driver.send(5003, "/start")
     await driver.send(ADMIN, "/grant 5003")

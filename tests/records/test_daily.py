@@ -214,3 +214,19 @@ def test_public_holidays_are_days_off_unless_the_enterprise_works_through_them(
     assert day_off_reason(session, enterprise, date(2027, 3, 8)) is None
     enterprise.holidays_off = False
     assert day_off_reason(session, enterprise, date(2027, 5, 1)) is None
+
+
+async def test_usage_examples_are_dated_from_today(
+    driver: Driver, engine: Engine, clock: list[datetime]
+) -> None:
+    await staffed(driver, BOSS, DIRECTOR, OFFICER)
+    clock[0] = at(14, 10, month=5)  # Friday 14 May 2027: examples follow the clock
+    [shown] = await driver.send(DIRECTOR, "/records_settings")
+    assert shown.text is not None and "/day_off 2027-05-15" in shown.text  # a day ahead
+    [usage] = await driver.send(DIRECTOR, "/records 13")
+    assert usage.text is not None and "/records 2027-05 [企业编号]" in usage.text
+    [usage] = await driver.send(OFFICER, "/correct")
+    assert usage.text is not None and (
+        "/correct 2027-05-14 原因｜更正内容"
+        "（周报告：/correct 周 2027-05-10 …；月纪要：/correct 月 2027-05 …）"
+    ) in usage.text
