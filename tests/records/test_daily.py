@@ -226,7 +226,11 @@ async def test_usage_examples_are_dated_from_today(
     [usage] = await driver.send(DIRECTOR, "/records 13")
     assert usage.text is not None and "/records 2027-05 [企业编号]" in usage.text
     [usage] = await driver.send(OFFICER, "/correct")
-    assert usage.text is not None and (
-        "/correct 2027-05-14 原因｜更正内容"
-        "（周报告：/correct 周 2027-05-10 …；月纪要：/correct 月 2027-05 …）"
-    ) in usage.text
+    assert (
+        usage.text is not None
+        and (
+            "/correct 2027-05-14 原因｜更正内容"
+            "（周报告：/correct 周 2027-05-10 …；月纪要：/correct 月 2027-05 …）"
+        )
+        in usage.text
+    )
