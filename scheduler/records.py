@@ -10,12 +10,10 @@ import logging
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlmodel import select
-
-from bot.broadcasts.services import add_recipients, create_broadcast
+from bot.broadcasts.services import add_recipients, create_broadcast, find_broadcast
 from bot.db import session_scope
 from bot.kit import Context
-from bot.models import Broadcast, utcnow
+from bot.models import utcnow
 from bot.records.assignments import assigned_inspectors, digest, digest_week
 from bot.records.reminders import Batch, claim_due, mark_queued, pending_batches
 from bot.render import render
@@ -72,7 +70,7 @@ def _queue_digests(app: Any, session: Any, now: datetime) -> list[int]:
     queued = []
     for inspector in assigned_inspectors(session):
         key = f"rec:digest:{monday}:{inspector}"
-        if session.exec(select(Broadcast.id).where(Broadcast.key == key)).first() is not None:
+        if find_broadcast(session, key) is not None:
             continue
         rows = digest(session, inspector, now=now, tz=tz)
         text = render("rec_digest", rows=rows, monday=monday, sunday=monday + timedelta(days=6))

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.broadcasts.quiet import quiet_now
 from bot.broadcasts.schedule import SendAfter, parse_send_after
+from bot.broadcasts.services import find_broadcast
 from bot.console.auth import Staff
 from bot.console.routes.broadcasts import SCHEDULE_ERRORS
 from bot.console.routes.tips import tips
@@ -43,9 +44,7 @@ def _occasion(session: Session, key: str, day: str) -> Occasion | None:
 
 
 def _sent_before(session: Session, occasion: Occasion) -> Broadcast | None:
-    return session.exec(
-        select(Broadcast).where(Broadcast.key == tip_key(occasion.key, occasion.day.year))
-    ).first()
+    return find_broadcast(session, tip_key(occasion.key, occasion.day.year))
 
 
 def _page(
